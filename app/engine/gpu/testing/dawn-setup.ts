@@ -1,0 +1,14 @@
+/**
+ * Vitest setup for the `kernels` project: gives Node a real WebGPU implementation (Dawn, from the
+ * `webgpu` package). Without a GPU, Dawn needs a Vulkan driver: Debian's chromium ships
+ * SwiftShader's ICD, which scripts/test-all.mjs points VK_ICD_FILENAMES at.
+ */
+import { create, globals } from 'webgpu';
+
+Object.assign(globalThis, globals);
+const gpu = create([]);
+if (!('navigator' in globalThis) || !globalThis.navigator) {
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+} else if (!globalThis.navigator.gpu) {
+  Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
+}

@@ -1,0 +1,114 @@
+/**
+ * TypeScript twin of noise.wgsl (and of models/src/t2v_turbo/sampling/noise.py): seeded
+ * standard-normal noise from Philox4x32-10 + Box-Muller. Used by the WASM path and as the
+ * reference in the kernel tests. Float maths in f32 (Math.fround) where the kernel rounds.
+ */
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+/** Uniform block of noise.wgsl: count, seed, stream, pad (4 x u32). */
+export const NOISE_PARAMS_BYTES = 16;
+
+function mulhi(a: number, b: number): number {
+  const aLo = a & 0xffff;
+  const aHi = a >>> 16;
+  const bLo = b & 0xffff;
+  const bHi = b >>> 16;
+  const loLo = aLo * bLo;
+  const hiLo = aHi * bLo;
+  const loHi = aLo * bHi;
+  const cross = (loLo >>> 16) + (hiLo & 0xffff) + (loHi & 0xffff);
+  return (aHi * bHi + (hiLo >>> 16) + (loHi >>> 16) + (cross >>> 16)) >>> 0;
+}
+
+/** Philox4x32 with 10 rounds: 4 counter words and 2 key words in, 4 random words out. */
+export function philox4x32(ctr: readonly number[], key: readonly number[]): [number, number, number, number] {
+  let [c0, c1, c2, c3] = ctr.map((x) => x >>> 0);
+  let [k0, k1] = key.map((x) => x >>> 0);
+  for (let r = 0; r < 10; r++) {
+    const hi0 = mulhi(M0, c0);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+const f = Math.fround;
+const unit = (u: number) => f((f(u >>> 8) + 0.5) * (1 / 16777216));
+const f32bits = new DataView(new ArrayBuffer(4));
+
+/** ln x in f32 arithmetic, the kernel's polynomial (not Math.log), so both paths round alike. */
+export function lnF32(x: number): number {
+  f32bits.setFloat32(0, x);
+  const bits = f32bits.getUint32(0);
+  let e = ((bits >>> 23) & 0xff) - 127;
+  f32bits.setUint32(0, (bits & 0x007fffff) | 0x3f800000);
+  let m = f32bits.getFloat32(0);
+  if (m > f(Math.SQRT2)) {
+    m = f(m * 0.5);
+    e += 1;
+  }
+  const s = f(f(m - 1) / f(m + 1));
+  const s2 = f(s * s);
+  let p = f(0.2857143 + f(s2 * f(0.2222222)));
+  p = f(0.4 + f(s2 * p));
+  p = f(f(0.6666667) + f(s2 * p));
+  p = f(2 + f(s2 * p));
+  return f(f(e * f(Math.LN2)) + f(s * p));
+}
+
+/** (cos, sin) of 2 pi u in f32 arithmetic, the kernel's quadrant split and polynomials. */
+export function cosSinTurn(u: number): [number, number] {
+  const q = f(u * 4);
+  const k = Math.floor(q);
+  const t = f(f(q - k) * f(Math.PI / 2));
+  const t2 = f(t * t);
+  let c = f(f(0.0000248016) + f(t2 * f(-2.7557319e-7)));
+  c = f(f(-0.0013888889) + f(t2 * c));
+  c = f(f(0.041666668) + f(t2 * c));
+  c = f(-0.5 + f(t2 * c));
+  c = f(1 + f(t2 * c));
+  let s = f(f(2.7557319e-6) + f(t2 * f(-2.5052108e-8)));
+  s = f(f(-0.0001984127) + f(t2 * s));
+  s = f(f(0.008333334) + f(t2 * s));
+  s = f(f(-0.16666667) + f(t2 * s));
+  s = f(t * f(1 + f(t2 * s)));
+  switch (k) {
+    case 0:
+      return [c, s];
+    case 1:
+      return [-s, c];
+    case 2:
+      return [-c, -s];
+    default:
+      return [s, -c];
+  }
+}
+
+/** `count` standard-normal samples of (seed, stream); element i uses pair i >> 1. */
+export function gaussianNoise(
+  count: number,
+  seed: number,
+  stream: number,
+  out = new Float32Array(count),
+): Float32Array {
+  for (let pair = 0; pair * 2 < count; pair++) {
+    const [u0, u1] = philox4x32([pair, stream, 0, 0], [seed, 0]);
+    const radius = f(Math.sqrt(f(-2 * lnF32(unit(u0)))));
+    const [c, s] = cosSinTurn(unit(u1));
+    out[pair * 2] = radius * c;
+    if (pair * 2 + 1 < count) out[pair * 2 + 1] = radius * s;
+  }
+  return out;
+}
+
+export function noiseParams(count: number, seed: number, stream: number): ArrayBuffer {
+  return new Uint32Array([count, seed >>> 0, stream >>> 0, 0]).buffer;
+}
