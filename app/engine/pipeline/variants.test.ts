@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EngineError } from '../errors';
+import type { GpuCapabilities } from '../gpu/probe';
+import { parseManifest } from '../manifest/parse';
+import { planLoad } from './variants';
+
+const manifest = parseManifest(
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../../models/tests/fixtures/manifests/valid.json'), 'utf8')),
+);
+const gpu = (shaderF16: boolean): GpuCapabilities => ({
+  webgpu: true,
+  vendor: 'test',
+  architecture: 'gpu',
+  shaderF16,
+  maxBufferSize: 2 ** 30,
+  maxStorageBufferBindingSize: 2 ** 30,
+});
+const noGpu: GpuCapabilities = {
+  webgpu: false,
+  reason: 'no adapter',
+  shaderF16: false,
+  maxBufferSize: 0,
+  maxStorageBufferBindingSize: 0,
+};
+
+describe('planLoad', () => {
+  it('uses fp16 on a GPU with shader-f16 and keeps the int8 text encoder on WASM', () => {
+    const plan = planLoad(manifest, 'auto', 'auto', gpu(true));
+    expect(plan.backend).toBe('webgpu');
+    expect(plan.precision).toBe('fp16');
+    expect(plan.graphs.unet?.variant.precision).toBe('fp16');
+    expect(plan.graphs.text_encoder).toMatchObject({ backend: 'wasm', variant: { precision: 'int8' } });
+  });
+
+  it('falls back to fp32 without shader-f16 and says why', () => {
+    const plan = planLoad(manifest, 'auto', 'auto', gpu(false));
+    expect(plan.graphs.unet?.variant.precision).toBe('fp32');
+    expect(plan.reason).toMatch(/no shader-f16/);
+  });
+
+  it('uses WASM without WebGPU, and refuses an explicit WebGPU choice with a typed error', () => {
+    expect(planLoad(manifest, 'auto', 'auto', noGpu)).toMatchObject({ backend: 'wasm', precision: 'fp32' });
+    expect(() => planLoad(manifest, 'webgpu', 'auto', noGpu)).toThrow(EngineError);
+    try {
+      planLoad(manifest, 'webgpu', 'auto', noGpu);
+    } catch (e) {
+      expect((e as EngineError).kind).toBe('no-webgpu');
+    }
+  });
+
+  it('refuses fp16 on a GPU without shader-f16 (missing feature)', () => {
+    try {
+      planLoad(manifest, 'webgpu', 'fp16', gpu(false));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as EngineError).kind).toBe('missing-feature');
+      expect((e as EngineError).message).toContain('shader-f16');
+    }
+  });
+
+  it('honours an explicit WASM choice even with a GPU', () => {
+    const plan = planLoad(manifest, 'wasm', 'auto', gpu(true));
+    expect(plan.backend).toBe('wasm');
+    expect(Object.values(plan.graphs).every((g) => g?.backend === 'wasm')).toBe(true);
+  });
+});
