@@ -13,11 +13,14 @@ Conventions (the browser engine follows them exactly; see docs/MODEL_FORMAT.md, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .noise import gaussian_like
+
+if TYPE_CHECKING:  # the grid and scalings are also used by the torch-free reference sampler
+    import torch
 
 
 def distillation_grid(num_train_timesteps: int, num_steps: int) -> np.ndarray:
@@ -51,11 +54,10 @@ def consistency_output(z_t, eps, t, abar_t, timestep_scaling: float = 10.0, sigm
     return c_skip * z_t + c_out * x0
 
 
-EpsFn = Callable[[torch.Tensor, int, int], torch.Tensor]
+EpsFn = Callable[["torch.Tensor", int, int], "torch.Tensor"]
 """eps(z_t, t, step index) -> eps prediction; the caller closes over text, w, motion, guidance."""
 
 
-@torch.no_grad()
 def sample_lcm(
     eps_fn: EpsFn,
     shape: tuple[int, ...],
@@ -66,6 +68,13 @@ def sample_lcm(
     sigma_data: float = 0.5,
 ) -> torch.Tensor:
     """Multistep consistency sampling (Luo et al. 2023, LCM, Alg. 1) with the engine's seeded noise."""
+    import torch
+
+    with torch.no_grad():
+        return _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data)
+
+
+def _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data):
     abar = torch.from_numpy(alphas_cumprod).double()
     z = torch.from_numpy(gaussian_like(shape, seed, 0)).float()
     for i, t in enumerate(timesteps.tolist()):

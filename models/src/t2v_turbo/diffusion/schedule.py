@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # the reference sampler over ONNX packages runs without torch
+    import torch
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class NoiseSchedule:
         return np.cumprod(1.0 - self.betas())
 
     def alphas_cumprod_torch(self, device=None) -> torch.Tensor:
+        import torch
+
         return torch.from_numpy(self.alphas_cumprod()).float().to(device)
 
     def to_manifest(self) -> dict:
