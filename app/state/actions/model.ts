@@ -1,0 +1,128 @@
+/** Loading model packages: the bundled ones, a picked folder, or a same-origin URL. */
+import { parseManifest } from '../../engine/manifest/parse';
+import type { BackendChoice, PackageSource } from '../../engine/protocol';
+import { currentEngine } from '../engine';
+import { limitsFromManifest } from '../limits';
+import {
+  BUNDLED_INDEX_URL,
+  bundledBaseUrl,
+  type PickedFile,
+  packageFromFolder,
+  parseModelIndex,
+  resolvePackageUrl,
+} from '../package-source';
+import type { BundledPackage } from '../slices/model';
+import { studio } from '../store';
+import { messageOf, notifyEngineFailure } from './failure';
+import { ensureMotionExtracted } from './reference';
+import { refreshStorage } from './storage';
+
+/** What was loaded last, so a backend change can reload it. Blobs of a picked folder stay here, not in the store. */
+let lastSource: { source: PackageSource; label: string } | undefined;
+let loadAbort: AbortController | undefined;
+/** Reads /models/index.json and each bundled manifest (cheap JSON) so the panel can describe them. */
+export async function discoverBundled(): Promise<BundledPackage[]> {
+  const s = studio.getState();
+  let ids: string[] = [];
+  try {
+    const res = await fetch(BUNDLED_INDEX_URL, { cache: 'no-cache' });
+    // No index (a 404, or the dev server's HTML fallback): this build ships no model, as the panel says.
+    if (res.ok && res.headers.get('Content-Type')?.includes('json')) ids = parseModelIndex(await res.json());
+  } catch (e) {
+    s.notify('warn', `The list of bundled models could not be read: ${messageOf(e)}`);
+  }
+  const bundled: BundledPackage[] = [];
+  for (const id of ids) {
+    const baseUrl = bundledBaseUrl(id);
+    try {
+      const res = await fetch(`${baseUrl}manifest.json`, { cache: 'no-cache' });
+      if (!res.ok) throw new Error(`manifest.json: HTTP ${res.status}`);
+      const m = parseManifest(await res.json());
+      bundled.push({ id, name: m.name, baseUrl, description: m.description, weightBytes: m.requirements.weight_bytes });
+      // Before the engine loads anything, the first bundled manifest sets the controls' ranges and
+      // defaults (boot applies URL settings after this, so they are clamped to the real ranges).
+      if (bundled.length === 1 && s.model.status === 'none') {
+        s.setManifestPreview(m);
+        adoptLimits(m, true);
+      }
+    } catch (e) {
+      s.notify('warn', `The bundled model "${id}" is unusable: ${messageOf(e)}`);
+    }
+  }
+  s.setBundled(bundled);
+  return bundled;
+}
+
+export function loadBundled(pkg: BundledPackage): Promise<void> {
+  return loadPackage({ kind: 'url', baseUrl: pkg.baseUrl }, `${pkg.name} (bundled)`);
+}
+
+export function loadFromUrl(input: string): Promise<void> {
+  let baseUrl: string;
+  try {
+    baseUrl = resolvePackageUrl(input, location.origin);
+  } catch (e) {
+    studio.getState().notify('warn', messageOf(e));
+    return Promise.resolve();
+  }
+  return loadPackage({ kind: 'url', baseUrl }, baseUrl);
+}
+
+export function loadFromFolder(files: FileList | File[]): Promise<void> {
+  const picked: PickedFile[] = [...files].map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
+  try {
+    const { source, folderName } = packageFromFolder(picked);
+    return loadPackage(source, `folder "${folderName}"`);
+  } catch (e) {
+    studio.getState().notify('warn', messageOf(e));
+    return Promise.resolve();
+  }
+}
+
+export async function setBackend(choice: BackendChoice): Promise<void> {
+  const s = studio.getState();
+  s.setBackendChoice(choice);
+  if (lastSource && s.model.status !== 'loading') await loadPackage(lastSource.source, lastSource.label);
+}
+
+export async function loadPackage(source: PackageSource, label: string): Promise<void> {
+  const s = studio.getState();
+  const engine = currentEngine();
+  if (!engine) {
+    s.notify('warn', 'The engine is not part of this build yet, so no model can be loaded.');
+    return;
+  }
+  if (s.generation.status !== 'idle') {
+    s.notify('warn', 'A generation is running: cancel it or wait before loading another model.');
+    return;
+  }
+  loadAbort?.abort();
+  const abort = new AbortController();
+  loadAbort = abort;
+  s.modelLoading(label);
+  try {
+    const result = await engine.load(
+      { source, backend: s.model.backendChoice },
+      { onProgress: (p) => studio.getState().modelLoadProgress(p), signal: abort.signal },
+    );
+    if (loadAbort !== abort) return; // a newer load took over
+    lastSource = { source, label };
+    studio.getState().modelReady(result);
+    adoptLimits(result.manifest, false);
+    s.notify('info', `${result.manifest.name} is ready on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'}.`);
+    void refreshStorage();
+    void ensureMotionExtracted();
+  } catch (e) {
+    if (loadAbort !== abort) return;
+    studio.getState().modelFailed(messageOf(e));
+    notifyEngineFailure(e, 'Loading the model');
+  }
+}
+
+/** Switches the controls to a model's ranges: its defaults when previewed at start-up, else clamping what is set. */
+function adoptLimits(manifest: Parameters<typeof limitsFromManifest>[0], resetToDefaults: boolean): void {
+  const s = studio.getState();
+  const limits = limitsFromManifest(manifest);
+  for (const n of s.applyLimits(limits, resetToDefaults)) s.notify('warn', n);
+  if (limits.lambda && s.reference.status === 'empty') s.setReferenceStrength(limits.lambda.default);
+}

@@ -1,0 +1,147 @@
+/** The motion reference: checking and decoding the file, the window, and motion extraction. */
+import { type OpenReference, openReference } from '../../media/reference-decode';
+import { clampWindow, defaultWindow, ReferenceVideoError } from '../../media/reference-limits';
+import { dropClip, peekClip, putClip } from '../clips';
+import { currentEngine } from '../engine';
+import { studio } from '../store';
+import { messageOf, notifyEngineFailure } from './failure';
+
+/** The open file (mediabunny Input) stays here; only its facts go into the store. */
+let open: OpenReference | undefined;
+/** Bumped on every pick/decode so a slow older decode cannot overwrite a newer one. */
+let generation = 0;
+let decodeTimer: ReturnType<typeof setTimeout> | undefined;
+/** The extraction in flight, shared by everyone who asks meanwhile. */
+let extracting: Promise<string | undefined> | undefined;
+
+export async function pickReference(file: File): Promise<void> {
+  const s = studio.getState();
+  const mine = ++generation;
+  closeCurrent();
+  s.referencePicked(file.name, file.size);
+  const frames = s.create.limits.frames;
+  try {
+    const ref = await openReference(file, frames);
+    if (mine !== generation) return ref.dispose();
+    open = ref;
+    const window = defaultWindow(ref.info, frames, s.create.limits.fps);
+    studio.getState().referenceProbed(ref.info, window);
+    await decode(mine);
+  } catch (e) {
+    if (mine !== generation) return;
+    fail(e);
+  }
+}
+
+/** Moves the window; decoding follows once the user pauses (sliders fire on every pixel). */
+export function setWindow(requested: { start: number; end: number }): void {
+  const s = studio.getState();
+  const info = s.reference.info;
+  if (!info || !open) return;
+  const window = clampWindow(requested, info, s.create.limits.frames);
+  s.setReferenceWindow(window);
+  clearTimeout(decodeTimer);
+  const mine = ++generation;
+  decodeTimer = setTimeout(() => void decode(mine), 250);
+}
+
+export function removeReference(): void {
+  generation++;
+  clearTimeout(decodeTimer);
+  closeCurrent();
+  studio.getState().clearReference();
+}
+
+async function decode(mine: number): Promise<void> {
+  const s = studio.getState();
+  if (!open) return;
+  try {
+    const clip = await open.decodeWindow(s.reference.window, s.create.limits.frames);
+    if (mine !== generation) return;
+    const old = studio.getState().reference.framesId;
+    const framesId = `reference:${mine}`;
+    putClip(framesId, clip, true);
+    if (old) dropClip(old);
+    dropMotion();
+    studio.getState().referenceDecoded(framesId);
+    void ensureMotionExtracted();
+  } catch (e) {
+    if (mine !== generation) return;
+    fail(e);
+  }
+}
+
+function fail(e: unknown): void {
+  closeCurrent();
+  const message = e instanceof ReferenceVideoError ? e.message : `This video could not be read: ${messageOf(e)}`;
+  studio.getState().referenceFailed(message);
+}
+
+function closeCurrent(): void {
+  const s = studio.getState();
+  open?.dispose();
+  open = undefined;
+  if (s.reference.framesId) dropClip(s.reference.framesId);
+  dropMotion();
+}
+
+function dropMotion(): void {
+  const m = studio.getState().reference.motion;
+  if (m.mapId) dropClip(m.mapId);
+  studio.getState().setReferenceMotion({ status: 'none' });
+}
+
+/**
+ * Runs the engine's motion extraction for the decoded reference once a model with motion guidance
+ * is ready; a guided generation awaits the same call first. Resolves to the engine's reference id,
+ * or undefined when guidance is not possible (no reference, no model, no motion-guidance graph).
+ */
+export function ensureMotionExtracted(): Promise<string | undefined> {
+  extracting ??= extract().finally(() => {
+    extracting = undefined;
+  });
+  return extracting;
+}
+
+async function extract(): Promise<string | undefined> {
+  const s = studio.getState();
+  const ref = s.reference;
+  if (ref.status !== 'ready' || !ref.framesId) return undefined;
+  if (ref.motion.status === 'ready') return ref.motion.referenceId;
+  const engine = currentEngine();
+  if (!engine || s.model.status !== 'ready') return undefined;
+  if (!s.model.manifest?.motion_guidance) {
+    s.setReferenceMotion({
+      status: 'unavailable',
+      message: 'This model has no motion guidance; the reference cannot be used.',
+    });
+    return undefined;
+  }
+  const clip = peekClip(ref.framesId);
+  if (!clip) return undefined;
+  const framesId = ref.framesId;
+  s.setReferenceMotion({ status: 'extracting' });
+  try {
+    // A copy: a worker engine may take ownership of the buffer it is sent.
+    const result = await engine.extractMotion({ clip: { ...clip, frames: clip.frames.slice() } });
+    if (studio.getState().reference.framesId !== framesId) return undefined; // the reference changed meanwhile
+    const mapId = `motion:${result.referenceId}`;
+    putClip(mapId, result.motionMap, true);
+    studio.getState().setReferenceMotion({ status: 'ready', referenceId: result.referenceId, mapId });
+    return result.referenceId;
+  } catch (e) {
+    if (studio.getState().reference.framesId === framesId)
+      studio.getState().setReferenceMotion({ status: 'error', message: messageOf(e) });
+    notifyEngineFailure(e, 'Extracting motion from the reference');
+    return undefined;
+  }
+}
+
+/** The reference facts a gallery record keeps. */
+export function referenceRecord():
+  | { name: string; strength: number; window: { start: number; end: number } }
+  | undefined {
+  const r = studio.getState().reference;
+  if (r.status !== 'ready' || !r.fileName) return undefined;
+  return { name: r.fileName, strength: r.strength, window: r.window };
+}
