@@ -2,8 +2,14 @@
  * Thin layer over WebGPU compute: one pipeline per WGSL kernel, bind groups built once, the hot
  * loop only encodes dispatches. Kernels read `override WG` and index elements as
  * `gid.x + gid.y * num_workgroups.x * WG`, so large tensors use a 2D grid.
+ *
+ * `TypedKernel` is what the engine uses: named buffers, typed params validated and packed in one
+ * place (`plan`), buffer sizes checked before anything reaches the GPU.
  */
+import { EngineError } from '../errors';
+import { kernelError, type UniformLayout } from './uniform';
 
+/** Threads per workgroup of every kernel; a power of two (video_metrics reduces in a tree). */
 export const WORKGROUP_SIZE = 64;
 const MAX_GROUPS_PER_DIM = 65535;
 
@@ -57,19 +63,46 @@ export class BoundKernel {
     return this;
   }
 
-  /** Encodes one dispatch covering `invocations` threads. */
+  /** Encodes one dispatch covering `invocations` threads, in a pass of its own. */
   encode(encoder: GPUCommandEncoder, invocations: number): void {
     const pass = encoder.beginComputePass({ label: this.kernel.label });
+    this.dispatch(pass, invocations);
+    pass.end();
+  }
+
+  /** Records the dispatch into an open compute pass (several kernels can share one pass). */
+  dispatch(pass: GPUComputePassEncoder, invocations: number): void {
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, this.bindGroup);
     const [x, y] = gridFor(invocations);
     pass.dispatchWorkgroups(x, y);
-    pass.end();
   }
 
   destroy(): void {
     this.uniform.destroy();
   }
+}
+
+/**
+ * Runs `build` (which creates pipelines) inside a validation error scope and rejects with the
+ * compiler's message if WebGPU reports one; otherwise a broken kernel fails silently.
+ */
+export async function compileChecked<T>(device: GPUDevice, what: string, build: () => T): Promise<T> {
+  device.pushErrorScope('validation');
+  let built: { value: T } | { thrown: unknown };
+  try {
+    built = { value: build() };
+  } catch (e) {
+    built = { thrown: e };
+  }
+  const error = await device.popErrorScope(); // always pop, even when build threw
+  if ('thrown' in built) throw built.thrown;
+  if (error) {
+    throw new EngineError('internal', `${what} failed to compile on this GPU: ${error.message}`, {
+      message: error.message,
+    });
+  }
+  return built.value;
 }
 
 /** Workgroup grid for `invocations` threads: 1D while it fits, else 2D. */
@@ -86,4 +119,106 @@ export function storageBuffer(device: GPUDevice, bytes: number, label: string, e
     size: Math.max(16, Math.ceil(bytes / 16) * 16),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
   });
+}
+
+/** What one dispatch of a typed kernel needs, derived from its params by `plan`. */
+export interface DispatchPlan<B extends string> {
+  uniform: ArrayBuffer;
+  /** Threads to launch (the kernel bounds-checks the tail). */
+  invocations: number;
+  /** Bytes each bound buffer must hold at least for these params. */
+  bytes: Record<B, number>;
+  /** Small inputs that travel with the params (e.g. a frame index list), written at offset 0. */
+  uploads?: Partial<Record<B, Uint32Array | Float32Array>>;
+}
+
+/**
+ * A WGSL kernel with named storage buffers (bindings 1..n in `buffers` order) and typed params.
+ * Each kernel module subclasses it and implements `plan`: validate the params, pack the uniform.
+ */
+export abstract class TypedKernel<B extends string, P> {
+  readonly compute: ComputeKernel;
+  /** Threads per workgroup (the kernels' `override WG`). */
+  readonly workgroupSize = WORKGROUP_SIZE;
+
+  constructor(
+    device: GPUDevice,
+    code: string,
+    readonly label: string,
+    readonly buffers: readonly B[],
+    readonly layout: UniformLayout<string>,
+  ) {
+    this.compute = new ComputeKernel(device, code, label);
+  }
+
+  abstract plan(params: P): DispatchPlan<B>;
+
+  /** Builds the bind group once; the binding is then re-parameterised and encoded per use. */
+  bind(buffers: Record<B, GPUBuffer>): KernelBinding<B, P> {
+    const missing = this.buffers.filter((name) => !buffers[name]);
+    if (missing.length) throw kernelError(this.label, `bind() is missing buffer(s) ${missing.join(', ')}`);
+    const bound = this.compute.bind(
+      this.buffers.map((name) => buffers[name]),
+      this.layout.bytes,
+    );
+    return new KernelBinding(this, buffers, bound);
+  }
+}
+
+export class KernelBinding<B extends string, P> {
+  private invocations: number | undefined;
+
+  constructor(
+    readonly kernel: TypedKernel<B, P>,
+    readonly buffers: Readonly<Record<B, GPUBuffer>>,
+    private readonly bound: BoundKernel,
+  ) {}
+
+  /**
+   * Validates `params` and writes the uniform. The write lands at the next `queue.submit`, so one
+   * binding holds one set of params per submitted command buffer: to run a kernel twice with
+   * different params in one submission, bind it twice.
+   */
+  setParams(params: P): this {
+    const plan = this.kernel.plan(params);
+    for (const name of this.kernel.buffers) {
+      const have = this.buffers[name].size;
+      const need = plan.bytes[name];
+      if (need > have) {
+        throw kernelError(this.kernel.label, `buffer "${name}" holds ${have} bytes but these params need ${need}`);
+      }
+    }
+    for (const [name, data] of Object.entries(plan.uploads ?? {}) as [B, Uint32Array | Float32Array][]) {
+      this.kernel.compute.device.queue.writeBuffer(
+        this.buffers[name],
+        0,
+        data.buffer,
+        data.byteOffset,
+        data.byteLength,
+      );
+    }
+    this.bound.setParams(plan.uniform);
+    this.invocations = plan.invocations;
+    return this;
+  }
+
+  /** Encodes the dispatch in a pass of its own. */
+  encode(encoder: GPUCommandEncoder): void {
+    this.bound.encode(encoder, this.ready());
+  }
+
+  /** Records the dispatch into an open compute pass. */
+  dispatch(pass: GPUComputePassEncoder): void {
+    this.bound.dispatch(pass, this.ready());
+  }
+
+  /** Frees the uniform buffer; the storage buffers belong to the caller. */
+  destroy(): void {
+    this.bound.destroy();
+  }
+
+  private ready(): number {
+    if (this.invocations === undefined) throw kernelError(this.kernel.label, 'encoded before setParams()');
+    return this.invocations;
+  }
 }

@@ -1,16 +1,16 @@
 /**
- * TypeScript twin of noise.wgsl (and of models/src/t2v_turbo/sampling/noise.py): seeded
+ * TypeScript twin of noise.wgsl (and of models/src/t2v_turbo/diffusion/noise.py): seeded
  * standard-normal noise from Philox4x32-10 + Box-Muller. Used by the WASM path and as the
  * reference in the kernel tests. Float maths in f32 (Math.fround) where the kernel rounds.
  */
+import { type DispatchPlan, TypedKernel } from '../gpu/compute';
+import { UniformLayout } from '../gpu/uniform';
+import code from './noise.wgsl?raw';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
-
-/** Uniform block of noise.wgsl: count, seed, stream, pad (4 x u32). */
-export const NOISE_PARAMS_BYTES = 16;
 
 function mulhi(a: number, b: number): number {
   const aLo = a & 0xffff;
@@ -110,5 +110,31 @@ export function gaussianNoise(
 }
 
 export function noiseParams(count: number, seed: number, stream: number): ArrayBuffer {
-  return new Uint32Array([count, seed >>> 0, stream >>> 0, 0]).buffer;
+  return NOISE_PARAMS.pack({ count, seed: seed >>> 0, stream: stream >>> 0 });
+}
+
+export const NOISE_PARAMS = new UniformLayout('noise', { count: 'u32', seed: 'u32', stream: 'u32', _pad: 'u32' });
+
+export interface NoiseParams {
+  count: number;
+  /** 32-bit unsigned seed of the generation. */
+  seed: number;
+  /** 0: initial latent; i + 1: re-noising after step i; 0xffff0000: the reference video. */
+  stream: number;
+}
+
+/** `bind({out})`: fills `count` floats of (seed, stream), bit-identical to `gaussianNoise`. */
+export class NoiseKernel extends TypedKernel<'out', NoiseParams> {
+  constructor(device: GPUDevice) {
+    super(device, code, 'noise', ['out'], NOISE_PARAMS);
+  }
+
+  plan(p: NoiseParams): DispatchPlan<'out'> {
+    // One invocation per Box-Muller pair.
+    return {
+      uniform: noiseParams(p.count, p.seed, p.stream),
+      invocations: Math.ceil(p.count / 2),
+      bytes: { out: 4 * p.count },
+    };
+  }
 }

@@ -1,6 +1,8 @@
 /** Shared helpers for kernel tests: one device per test file, upload and read back. */
 
 let devicePromise: Promise<GPUDevice> | undefined;
+/** WebGPU errors nobody caught (shader compile errors, invalid bind groups, …); dawn-setup.ts fails the test on them. */
+const uncaptured: string[] = [];
 
 export function testDevice(): Promise<GPUDevice> {
   devicePromise ??= (async () => {
@@ -10,14 +12,25 @@ export function testDevice(): Promise<GPUDevice> {
         "No WebGPU adapter. Without a GPU, set VK_ICD_FILENAMES to SwiftShader's ICD (e.g. /usr/lib/chromium/vk_swiftshader_icd.json); `npm test` does this.",
       );
     }
-    return adapter.requestDevice({
+    const device = await adapter.requestDevice({
       requiredLimits: {
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
         maxBufferSize: adapter.limits.maxBufferSize,
       },
     });
+    device.addEventListener('uncapturederror', (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message));
+    return device;
   })();
   return devicePromise;
+}
+
+/** Waits for the queue, then returns (and forgets) the errors WebGPU reported since the last call. */
+export async function takeGpuErrors(): Promise<string[]> {
+  if (devicePromise) {
+    await (await devicePromise).queue.onSubmittedWorkDone();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // error events are delivered as tasks
+  }
+  return uncaptured.splice(0);
 }
 
 export function upload(device: GPUDevice, data: Float32Array | Uint32Array | Uint8Array, label = 'test'): GPUBuffer {
@@ -28,6 +41,11 @@ export function upload(device: GPUDevice, data: Float32Array | Uint32Array | Uin
   });
   device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return buffer;
+}
+
+/** Overwrites the start of `buffer` with `data`. */
+export function write(device: GPUDevice, buffer: GPUBuffer, data: Float32Array | Uint32Array): void {
+  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
 }
 
 export async function readBack(device: GPUDevice, buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
