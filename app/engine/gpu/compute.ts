@@ -157,6 +157,15 @@ export abstract class TypedKernel<B extends string, P> {
   bind(buffers: Record<B, GPUBuffer>): KernelBinding<B, P> {
     const missing = this.buffers.filter((name) => !buffers[name]);
     if (missing.length) throw kernelError(this.label, `bind() is missing buffer(s) ${missing.join(', ')}`);
+    const limit = this.compute.device.limits.maxStorageBufferBindingSize;
+    for (const name of this.buffers) {
+      if (buffers[name].size > limit) {
+        throw kernelError(
+          this.label,
+          `buffer "${name}" (${buffers[name].size} bytes) exceeds this GPU's storage binding limit of ${limit} bytes; pass fewer frames per call`,
+        );
+      }
+    }
     const bound = this.compute.bind(
       this.buffers.map((name) => buffers[name]),
       this.layout.bytes,
