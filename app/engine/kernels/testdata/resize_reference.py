@@ -2,6 +2,7 @@
 the independent reference for resize_crop_normalize.ts (checked by resize_crop_normalize.test.ts).
 
 Run from the repository root: models/.venv/bin/python app/engine/kernels/testdata/resize_reference.py
+then `npx biome format --write app/engine/kernels/testdata/resize_reference.json` (the lint checks JSON layout).
 The crop rule is the one documented in resize_crop_normalize.ts (`centreCrop`).
 """
 
