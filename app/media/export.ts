@@ -30,7 +30,7 @@ export interface ExportOptions {
   seed: number;
   /** Integer upscale; 1 keeps the model's pixels. */
   scale: number;
-  /** Test hook and user override: skip H.264 even when it is available. */
+  /** The user chose WebM: skip H.264 even where it is available. */
   forceWebm?: boolean;
 }
 

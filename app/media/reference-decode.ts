@@ -24,6 +24,7 @@ const CODEC_NAMES: Record<string, string> = {
   vp8: 'VP8',
   vp9: 'VP9',
   av1: 'AV1',
+  prores: 'Apple ProRes',
 };
 
 export interface OpenReference {
@@ -56,11 +57,15 @@ export async function openReference(file: Blob, modelFrames: number): Promise<Op
     } catch (e) {
       throw e instanceof ReferenceVideoError ? e : unreadable();
     }
-    if (!track)
+    if (!track) {
+      // A container with no tracks at all lost its index (an MP4 cut before its moov box): damaged.
+      const tracks = await input.getTracks().catch(() => []);
+      if (tracks.length === 0) throw unreadable();
       throw new ReferenceVideoError(
         'no-video-track',
         'This file has no video track (it may be audio only). Choose a video.',
       );
+    }
 
     const codec = await readCodecName(track);
     if (!(await track.canDecode()))

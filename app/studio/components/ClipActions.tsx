@@ -13,6 +13,7 @@ export function ClipActions({ item, compact = false }: { item: GalleryItem; comp
   const running = useStudio((s) => s.generation.status !== 'idle');
   const scales = upscaleChoices(item.width, item.height);
   const [scale, setScale] = useState(() => scales.find((s) => item.width * s >= 256) ?? scales[scales.length - 1]);
+  const [format, setFormat] = useState<'mp4' | 'webm'>('mp4');
   const [busy, setBusy] = useState(false);
   const name = `“${item.prompt.slice(0, 40)}”`;
   return (
@@ -31,17 +32,26 @@ export function ClipActions({ item, compact = false }: { item: GalleryItem; comp
             </option>
           ))}
         </select>
+        <select
+          value={format}
+          onChange={(e) => setFormat(e.target.value as 'mp4' | 'webm')}
+          aria-label={`Export format for ${name}`}
+          title="MP4 plays everywhere; WebM is used anyway where this browser cannot encode H.264"
+        >
+          <option value="mp4">MP4 (H.264)</option>
+          <option value="webm">WebM (VP9)</option>
+        </select>
         <button
           type="button"
           disabled={busy}
           onClick={async () => {
             setBusy(true);
-            await exportGalleryClip(item.id, scale);
+            await exportGalleryClip(item.id, scale, format === 'webm');
             setBusy(false);
           }}
-          aria-label={`Export MP4 of ${name}`}
+          aria-label={`Export ${name}`}
         >
-          {busy ? 'Exporting…' : 'Export MP4'}
+          {busy ? 'Exporting…' : 'Export'}
         </button>
       </span>
       <button type="button" onClick={() => void rerun(item.id)} disabled={running} aria-label={`Re-run ${name}`}>

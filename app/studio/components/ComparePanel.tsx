@@ -46,14 +46,21 @@ export function ComparePanel() {
           <>
             <label className="inline-field">
               Sort by
-              <select value={sortBy ?? ''} onChange={(e) => setSortBy(e.target.value || undefined)}>
+              <select
+                value={sortBy ?? ''}
+                onChange={(e) => setSortBy(e.target.value || undefined)}
+                aria-describedby="sort-hint"
+              >
                 <option value="">Order added</option>
                 {columns.map((c) => (
                   <option key={c.id} value={c.id}>
-                    {c.label} ({c.higherIsBetter ? 'best first: highest' : 'best first: lowest'})
+                    {c.label}
                   </option>
                 ))}
               </select>
+              <span id="sort-hint" className="hint">
+                best first
+              </span>
             </label>
             <button
               type="button"
@@ -99,6 +106,7 @@ export function ComparePanel() {
                 columns={columns}
                 values={values}
                 best={best}
+                maxHeight={shown.length <= 2 ? 320 : shown.length <= 4 ? 256 : 200}
               />
             </li>
           ))}
@@ -115,12 +123,14 @@ function CompareCard(props: {
   columns: ReturnType<typeof scoreColumns>;
   values: Map<string, number[]>;
   best: Map<string, Set<string>>;
+  /** Screen height budget: all clips should fit on a laptop screen at once. */
+  maxHeight: number;
 }) {
-  const { item, time, differing, columns, values, best } = props;
+  const { item, time, differing, columns, values, best, maxHeight } = props;
   const clip = useGalleryClip(item);
   const box = useRef<HTMLDivElement>(null);
   const size = useElementSize(box);
-  const scale = integerFit(item.width, item.height, { width: size.width, height: 360 }, 6);
+  const scale = integerFit(item.width, item.height, { width: size.width, height: maxHeight }, 6);
   const toggleCompare = useStudio((s) => s.toggleCompare);
   const s = item.settings;
   const part = (key: string, text: string) =>

@@ -1,0 +1,93 @@
+import { expect, type Page, test } from '@playwright/test';
+import { seedGallery, sweepClips } from './fixtures/gallery';
+import { type FixtureName, fixture } from './fixtures/videos';
+
+/** Picks a file in the reference panel the way the "Choose reference video" button does. */
+async function pick(page: Page, name: FixtureName) {
+  await page.locator('#reference-file').setInputFiles(fixture(name));
+}
+
+const BAD_FILES: [FixtureName, RegExp][] = [
+  ['empty.mp4', /^empty\.mp4: This file is empty \(0 bytes\)\. Choose a video file\.$/],
+  ['too-large.mp4', /This file is 201 MB; reference videos can be at most 200 MB\./],
+  ['not-a-video.mp4', /This is not a video file the browser can read\. Choose an MP4, WebM or MOV video\./],
+  ['truncated.mp4', /This video file is damaged or truncated: its header could not be read\./],
+  [
+    'truncated-faststart.mp4',
+    /The video (could not be decoded at [\d.]+ s|ended after \d+ of \d+ frames): the file is truncated or damaged/,
+  ],
+  [
+    'prores.mov',
+    /uses the .* codec, which this browser cannot decode\. Re-encode it as H\.264 \(MP4\) or VP9 \(WebM\)\./,
+  ],
+  ['too-long.mp4', /This video is 61\.0 s long; reference videos can be at most 60 s\./],
+  ['too-big-frames.mp4', /This video is 4096×2304; reference videos can be at most 3840×2160\./],
+  ['too-short.mp4', /This video has only 5 frames; the model needs at least \d+\./],
+];
+
+test.describe('reference video', () => {
+  test('each bad file gets its own clear message and the gallery stays intact', async ({ page }) => {
+    await page.goto('/');
+    await seedGallery(page, sweepClips(2));
+    await page.reload();
+    await expect(page.getByRole('tab', { name: /Gallery/ })).toContainText('2');
+
+    for (const [name, message] of BAD_FILES) {
+      await test.step(name, async () => {
+        await pick(page, name);
+        const error = page.getByTestId('reference-error');
+        await expect(error).toBeVisible();
+        await expect(error).toHaveText(message);
+        await expect(error).toContainText(name);
+        await expect(page.getByTestId('reference-ready')).toHaveCount(0);
+      });
+    }
+
+    // Nothing saved was touched, in this session or after a reload.
+    await page.getByRole('tab', { name: /Gallery/ }).click();
+    await expect(page.getByTestId('gallery-item')).toHaveCount(2);
+    await page.reload();
+    await page.getByRole('tab', { name: /Gallery/ }).click();
+    await expect(page.getByTestId('gallery-item')).toHaveCount(2);
+  });
+
+  for (const name of ['good.mp4', 'good.webm'] as const) {
+    test(`a good ${name.split('.')[1].toUpperCase()} decodes, previews, and can be removed`, async ({ page }) => {
+      await page.goto('/');
+      await pick(page, name);
+      const ready = page.getByTestId('reference-ready');
+      await expect(ready).toBeVisible();
+      await expect(ready).toContainText(name);
+      await expect(ready).toContainText(/320×240 · 2\.0 s · 24 fps/);
+      // The preview shows the frames the model would get, and they move.
+      const preview = page.getByTestId('reference-preview').getByRole('img');
+      await expect(preview).toBeVisible();
+      const frames = await page.evaluate(async () => {
+        const canvas = document.querySelector('[data-testid="reference-preview"] canvas') as HTMLCanvasElement;
+        const grab = () => canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data.join(',');
+        const a = grab();
+        await new Promise((r) => setTimeout(r, 400));
+        return { a, b: grab(), w: canvas.width, h: canvas.height };
+      });
+      expect(frames.w).toBe(256); // decoded at 256 px on the long side
+      expect(frames.h).toBe(192);
+      expect(frames.a).not.toBe(frames.b);
+
+      const windowText = page.getByTestId('reference-window-text');
+      await expect(windowText).toHaveText(/^\d+ frames from 0\.00 s to 2\.00 s$/);
+      // Moving the end shortens the window; frames are decoded again from the new span.
+      const end = page.getByLabel('Window end (s)');
+      await end.focus();
+      for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowLeft');
+      await expect(windowText).toHaveText(/from 0\.00 s to 1\.[0-9]{2} s$/);
+      await expect(ready).toBeVisible();
+
+      // The motion picture needs the engine; until then the panel says why it is missing.
+      await expect(page.getByTestId('motion-picture')).toContainText(/Extracted motion/);
+
+      await page.getByRole('button', { name: 'Remove reference' }).click();
+      await expect(ready).toHaveCount(0);
+      await expect(page.getByRole('button', { name: 'Choose reference video' })).toBeVisible();
+    });
+  }
+});
