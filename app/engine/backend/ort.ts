@@ -79,10 +79,12 @@ export async function runSession(
   session: OrtSession,
   name: string,
   feeds: Record<string, OrtTensor>,
-  fetches?: readonly string[],
+  /** Output names to fetch, or pre-allocated output tensors by name (GPU buffers stay ours). */
+  fetches?: readonly string[] | Record<string, OrtTensor>,
 ): Promise<Record<string, OrtTensor>> {
   try {
-    return (await (fetches ? session.run(feeds, fetches) : session.run(feeds))) as Record<string, OrtTensor>;
+    const results = fetches ? session.run(feeds, fetches as ort.InferenceSession.FetchesType) : session.run(feeds);
+    return (await results) as Record<string, OrtTensor>;
   } catch (e) {
     throw classifyOrtError(e, `running the ${name} graph`);
   }
