@@ -1,0 +1,169 @@
+"""Draw random scenes: which objects, colours, motions and placements a promo clip gets, per split.
+
+Placement is solved, not guessed: for each object we compute, over its whole trajectory (and the
+camera pan), the range of start positions that keeps it inside the frame, and draw from that.
+Splits never share content: a scene belongs to the split its content key hashes into, and the
+sampler redraws until it lands in the requested one. Train and val also exclude held-out triples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+import numpy as np
+
+from t2v_turbo.data import glyphs
+from t2v_turbo.data.degrade import sample_degradations
+from t2v_turbo.data.heldout import is_heldout
+from t2v_turbo.data.render import STAR_OUTER, TRIANGLE_CIRCUMRADIUS
+from t2v_turbo.data.scene import Background, ClipGeometry, Scene, SceneObject, pan_offset, trajectory
+from t2v_turbo.data.vocabulary import COLORS, INVISIBLE, MOTIONS, PANS, SHAPES, SPEEDS, TEXT, WORDS
+
+SPLITS = ("train", "val", "test")
+# Share of content-hash buckets (out of 100) per split.
+SPLIT_BUCKETS = {"train": range(0, 90), "val": range(90, 95), "test": range(95, 100)}
+
+TWO_OBJECTS = 0.35  # share of clips with two objects
+WORD_SHARE = 0.25  # share of objects that are words rather than shapes
+GRADIENT_SHARE = 0.5  # share of gradient backgrounds
+PAN_SHARE = 0.3  # share of gradient-background clips with a camera pan (a solid background hides a pan)
+MARGIN = 0.02  # fraction of the frame kept free at the edges
+MIN_COLOR_DISTANCE = 150.0  # RGB distance between an object and any background colour it crosses
+SIZES = {"shape": (0.11, 0.16), "text": (0.08, 0.1)}  # radius or half-height, fraction of min(H, W)
+ZOOM_IN_SIZE = 0.7  # zooming-in objects start smaller ...
+ZOOM_OUT_SIZE = 1.35  # ... zooming-out ones larger
+MAX_TRIES = 200
+
+
+def sample_scene(
+    rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0
+) -> Scene:
+    """A random scene of `split` (content disjoint from the other splits)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    for _ in range(MAX_TRIES):
+        scene = _draw_content(rng, geometry)
+        if scene is None:
+            continue
+        if split != "test" and any(is_heldout(o.color, o.shape, o.motion) for o in scene.objects):
+            continue
+        if split_of(scene) != split:
+            continue
+        if rng.random() < degrade_prob:
+            scene.degraded, scene.degradation = sample_degradations(rng)
+        scene.seed = int(rng.integers(2**32))
+        return scene.validate()
+    raise RuntimeError(f"no valid {split} scene after {MAX_TRIES} draws; the geometry may be too small")
+
+
+def split_of(scene: Scene) -> str:
+    """The split whose content this scene is (a hash of its rounded attributes)."""
+    bucket = int.from_bytes(hashlib.blake2b(scene.content_key().encode(), digest_size=8).digest(), "little") % 100
+    return next(name for name, buckets in SPLIT_BUCKETS.items() if bucket in buckets)
+
+
+def _draw_content(rng: np.random.Generator, geometry: ClipGeometry) -> Scene | None:
+    background = _draw_background(rng)
+    pan = str(rng.choice(PANS)) if background.kind == "gradient" and rng.random() < PAN_SHARE else None
+    objects: list[SceneObject] = []
+    for _ in range(2 if rng.random() < TWO_OBJECTS else 1):
+        obj = _draw_object(rng, geometry, background, pan, objects)
+        if obj is None:
+            return None
+        objects.append(obj)
+    return Scene(background, objects, pan)
+
+
+def _draw_background(rng: np.random.Generator) -> Background:
+    names = list(COLORS)
+    if rng.random() < GRADIENT_SHARE:
+        first, second = rng.choice(len(names), size=2, replace=False)
+        return Background("gradient", [names[first], names[second]], float(rng.uniform(0.0, 360.0)))
+    return Background("solid", [names[rng.integers(len(names))]])
+
+
+@cache
+def _object_colors(background_colors: tuple[str, ...]) -> list[str]:
+    """Colours far enough from every colour the background shows (gradient ends and its midpoints)."""
+    ends = [np.asarray(COLORS[c], dtype=np.float64) for c in background_colors]
+    shown = ends if len(ends) == 1 else [ends[0] + f * (ends[1] - ends[0]) for f in np.linspace(0, 1, 5)]
+    return [
+        name for name, rgb in COLORS.items()
+        if min(float(np.linalg.norm(np.asarray(rgb, dtype=np.float64) - s)) for s in shown) >= MIN_COLOR_DISTANCE
+    ]
+
+
+def _draw_object(
+    rng: np.random.Generator, geometry: ClipGeometry, background: Background, pan: str | None,
+    others: list[SceneObject],
+) -> SceneObject | None:
+    colors = _object_colors(tuple(background.colors))
+    if not colors:
+        return None
+    is_word = rng.random() < WORD_SHARE
+    shape = TEXT if is_word else str(rng.choice(SHAPES))
+    word = str(rng.choice(WORDS)) if is_word else None
+    motion = str(rng.choice([m for m in MOTIONS if (shape, m) not in INVISIBLE and not _along_pan(m, pan)]))
+    speed = None if motion == "still" else str(rng.choice(SPEEDS))
+    lo, hi = SIZES["text" if is_word else "shape"]
+    size = rng.uniform(lo, hi) * (ZOOM_IN_SIZE if motion == "zoom_in" else ZOOM_OUT_SIZE if motion == "zoom_out" else 1)
+    color = str(rng.choice(colors))
+    obj = SceneObject(shape, color, motion, speed, (0.5, 0.5), float(size), word)
+    for _ in range(20):
+        start = _draw_start(rng, obj, geometry, pan)
+        if start is None:
+            return None
+        obj.start = start
+        if all(_apart(obj, other, geometry) for other in others):
+            return obj
+    return None
+
+
+def _along_pan(motion: str, pan: str | None) -> bool:
+    """A shift along the pan's axis would cancel or double on screen; such pairs are never drawn."""
+    axis = {"left": "x", "right": "x", "up": "y", "down": "y"}
+    return pan is not None and axis.get(motion) == axis[pan]
+
+
+def _half_extent(obj: SceneObject, geometry: ClipGeometry) -> tuple[float, float]:
+    """Half width and half height of the object at scale 1, fractions of the frame's width and height."""
+    r = obj.size * min(geometry.height, geometry.width)  # pixels
+    if obj.shape == TEXT:
+        hx, hy = r * glyphs.aspect(obj.word), r
+    else:
+        reach = {"circle": 1.0, "square": 0.88 * np.sqrt(2) if obj.motion == "rotate" else 0.88,
+                 "triangle": TRIANGLE_CIRCUMRADIUS, "star": STAR_OUTER}[obj.shape]
+        hx = hy = r * reach
+    if obj.motion == "rotate":
+        hx = hy = float(np.hypot(hx, hy)) if obj.shape == TEXT else hx
+    return hx / geometry.width, hy / geometry.height
+
+
+def _draw_start(
+    rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None
+) -> tuple[float, float] | None:
+    """A start centre keeping the object in frame for the whole clip, or None if none exists."""
+    traj = trajectory(obj, geometry.frames)  # offsets relative to a (0.5, 0.5) start
+    pan_dx, pan_dy = pan_offset(pan, geometry.frames)
+    hx, hy = _half_extent(obj, geometry)
+    start = []
+    for offset, pan_shift, half in ((traj.x - obj.start[0], pan_dx, hx), (traj.y - obj.start[1], pan_dy, hy)):
+        shift = offset + pan_shift
+        extent = half * traj.scale
+        lo = float(np.max(MARGIN + extent - shift))
+        hi = float(np.min(1 - MARGIN - extent - shift))
+        if lo > hi:
+            return None
+        start.append(rng.uniform(lo, hi))
+    return float(start[0]), float(start[1])
+
+
+def _apart(a: SceneObject, b: SceneObject, geometry: ClipGeometry) -> bool:
+    """True when the two objects never come closer than most of their combined size (pixels)."""
+    ta, tb = trajectory(a, geometry.frames), trajectory(b, geometry.frames)
+    ax, ay = _half_extent(a, geometry)
+    bx, by = _half_extent(b, geometry)
+    gap_x = np.abs(ta.x - tb.x) - 0.9 * (ax * ta.scale + bx * tb.scale)
+    gap_y = np.abs(ta.y - tb.y) - 0.9 * (ay * ta.scale + by * tb.scale)
+    return bool(np.all((gap_x > 0) | (gap_y > 0)))
