@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
 import { type FixtureName, fixture } from './fixtures/videos';
@@ -90,4 +91,19 @@ test.describe('reference video', () => {
       await expect(page.getByRole('button', { name: 'Choose reference video' })).toBeVisible();
     });
   }
+
+  test('a video dropped on the panel is taken like a chosen one', async ({ page }) => {
+    await page.goto('/');
+    const bytes = [...readFileSync(fixture('good.mp4'))];
+    const drop = await page.evaluateHandle((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.mp4', { type: 'video/mp4' }));
+      return dt;
+    }, bytes);
+    const zone = page.getByTestId('reference-drop');
+    await zone.dispatchEvent('dragover', { dataTransfer: drop });
+    await expect(zone).toHaveClass(/dragging/);
+    await zone.dispatchEvent('drop', { dataTransfer: drop });
+    await expect(page.getByTestId('reference-ready')).toContainText('dropped.mp4');
+  });
 });

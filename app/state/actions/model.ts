@@ -14,7 +14,7 @@ import {
 import type { BundledPackage } from '../slices/model';
 import { studio } from '../store';
 import { messageOf, notifyEngineFailure } from './failure';
-import { ensureMotionExtracted } from './reference';
+import { referenceModelChanged } from './reference';
 import { refreshStorage } from './storage';
 
 /** What was loaded last, so a backend change can reload it. Blobs of a picked folder stay here, not in the store. */
@@ -111,7 +111,7 @@ export async function loadPackage(source: PackageSource, label: string): Promise
     adoptLimits(result.manifest, false);
     s.notify('info', `${result.manifest.name} is ready on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'}.`);
     void refreshStorage();
-    void ensureMotionExtracted();
+    void referenceModelChanged();
   } catch (e) {
     if (loadAbort !== abort) return;
     studio.getState().modelFailed(messageOf(e));

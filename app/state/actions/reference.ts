@@ -71,6 +71,25 @@ async function decode(mine: number): Promise<void> {
   }
 }
 
+/**
+ * A new model was loaded: the engine's extracted motion belongs to the old one, and the new one may
+ * want another frame count. Re-decode if so, then extract again.
+ */
+export async function referenceModelChanged(): Promise<void> {
+  const s = studio.getState();
+  if (s.reference.status !== 'ready' || !open) return;
+  dropMotion();
+  const framesId = s.reference.framesId;
+  const decoded = framesId ? peekClip(framesId) : undefined;
+  if (decoded?.frameCount !== s.create.limits.frames && s.reference.info) {
+    const window = clampWindow(s.reference.window, s.reference.info, s.create.limits.frames);
+    s.setReferenceWindow(window);
+    await decode(++generation); // extracts motion when done
+    return;
+  }
+  await ensureMotionExtracted();
+}
+
 function fail(e: unknown): void {
   closeCurrent();
   const message = e instanceof ReferenceVideoError ? e.message : `This video could not be read: ${messageOf(e)}`;

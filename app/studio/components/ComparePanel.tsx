@@ -31,7 +31,8 @@ export function ComparePanel() {
   );
   const shown = sortBy ? sortByScore(items, sortBy) : items;
   const longest = Math.max(1e-3, ...items.map((i) => i.frameCount / i.fps));
-  const playback = usePlayback(longest);
+  const fastest = Math.max(1, ...items.map((i) => i.fps));
+  const playback = usePlayback(longest, fastest);
   const setSortBy = useStudio((s) => s.setSortBy);
   const clearCompare = useStudio((s) => s.clearCompare);
   const differing = differingSettings(items);

@@ -17,7 +17,7 @@ export function Player({ clip, label, maxScale = 8 }: Props) {
   const size = useElementSize(box);
   const scale = integerFit(clip.width, clip.height, size, maxScale);
   const duration = clip.frameCount / clip.fps;
-  const { time, playing, setPlaying, seek } = usePlayback(duration);
+  const { time, playing, setPlaying, seek } = usePlayback(duration, clip.fps);
   const frame = frameAt(time, clip.fps, clip.frameCount);
   return (
     <figure className="player">
@@ -30,7 +30,7 @@ export function Player({ clip, label, maxScale = 8 }: Props) {
           className="icon-button"
           onClick={() => setPlaying(!playing)}
           aria-label={playing ? 'Pause' : 'Play'}
-          title={playing ? 'Pause (k)' : 'Play (k)'}
+          title={playing ? 'Pause' : 'Play'}
         >
           {playing ? '❚❚' : '▶'}
         </button>

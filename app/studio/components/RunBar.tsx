@@ -63,6 +63,7 @@ export function ProgressPanel() {
   }
   const elapsed = startedAt !== undefined ? now - startedAt : (progress?.elapsedMs ?? 0);
   const { value, max, text } = describe(progress);
+  const eta = progress?.etaMs ?? stepEstimate(progress);
   return (
     <div className="progress" aria-live="polite">
       <div className="progress-head">
@@ -72,7 +73,7 @@ export function ProgressPanel() {
       <progress value={value} max={max} aria-label="Generation progress" aria-valuetext={text} />
       <div className="progress-foot muted small">
         <span>Elapsed {formatDuration(elapsed)}</span>
-        <span>{progress?.etaMs !== undefined ? `About ${formatDuration(progress.etaMs)} left` : 'Estimating…'}</span>
+        <span>{eta !== undefined ? `About ${formatDuration(eta)} left` : 'Estimating…'}</span>
       </div>
     </div>
   );
@@ -98,6 +99,12 @@ function describe(p: Progress | undefined): { value?: number; max?: number; text
     return { value: p.done, max: p.total, text: `${word}: step ${p.done} of ${p.total}` };
   if (p.done !== undefined && p.total) return { value: p.done, max: p.total, text: `${word}…` };
   return { text: `${word}…` };
+}
+
+/** Without the engine's estimate: time per denoising step so far times the steps left. */
+function stepEstimate(p: Progress | undefined): number | undefined {
+  if (p?.stage !== 'denoise' || !p.done || !p.total) return undefined;
+  return (p.elapsedMs / p.done) * (p.total - p.done);
 }
 
 /** performance.now(), refreshed a few times a second while `active`. */

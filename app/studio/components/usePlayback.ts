@@ -2,9 +2,13 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 
 /**
  * A looping playback clock in seconds, driven by requestAnimationFrame. Several canvases reading
- * the same clock play in sync; scrubbing pauses it.
+ * the same clock play in sync; scrubbing pauses it. The clock only ticks (re-renders) when it
+ * crosses a frame boundary at `tickFps`, not on every animation frame.
  */
-export function usePlayback(durationS: number): {
+export function usePlayback(
+  durationS: number,
+  tickFps: number,
+): {
   time: number;
   playing: boolean;
   setPlaying(p: boolean): void;
@@ -23,12 +27,13 @@ export function usePlayback(durationS: number): {
     let raf = 0;
     const tick = (now: number) => {
       const t = ((now - origin.current) / 1000) % durationS;
-      setTime(t);
+      const snapped = Math.floor(t * tickFps + 1e-6) / tickFps;
+      setTime((old) => (old === snapped ? old : snapped));
       raf = requestAnimationFrame(tick);
     };
     raf = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(raf);
-  }, [playing, durationS]);
+  }, [playing, durationS, tickFps]);
 
   const seek = useCallback((t: number) => {
     setPlaying(false);
