@@ -71,8 +71,8 @@ export function Gallery() {
                     ))}
                   </p>
                 )}
-                <ClipActions item={item} />
               </div>
+              <ClipActions item={item} />
             </li>
           ))}
         </ul>
