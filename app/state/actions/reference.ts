@@ -11,8 +11,8 @@ let open: OpenReference | undefined;
 /** Bumped on every pick/decode so a slow older decode cannot overwrite a newer one. */
 let generation = 0;
 let decodeTimer: ReturnType<typeof setTimeout> | undefined;
-/** The extraction in flight, shared by everyone who asks meanwhile. */
-let extracting: Promise<string | undefined> | undefined;
+/** The extraction in flight and the decoded frames it is for, shared by everyone who asks meanwhile. */
+let extracting: { framesId: string | undefined; promise: Promise<string | undefined> } | undefined;
 
 export async function pickReference(file: File): Promise<void> {
   const s = studio.getState();
@@ -116,10 +116,17 @@ function dropMotion(): void {
  * or undefined when guidance is not possible (no reference, no model, no motion-guidance graph).
  */
 export function ensureMotionExtracted(): Promise<string | undefined> {
-  extracting ??= extract().finally(() => {
-    extracting = undefined;
-  });
-  return extracting;
+  const framesId = studio.getState().reference.framesId;
+  if (extracting && extracting.framesId === framesId) return extracting.promise;
+  // One extraction at a time: a newer reference waits for the older run, then extracts its own frames.
+  const before = extracting?.promise.catch(() => undefined) ?? Promise.resolve(undefined);
+  const promise: Promise<string | undefined> = before
+    .then(() => extract())
+    .finally(() => {
+      if (extracting?.promise === promise) extracting = undefined;
+    });
+  extracting = { framesId, promise };
+  return promise;
 }
 
 async function extract(): Promise<string | undefined> {
