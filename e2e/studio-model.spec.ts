@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { MODEL_CACHE_PREFIX } from '../app/storage/model-cache';
+import { CACHE_NAME, chunkKey, manifestKey } from '../app/engine/loader/cache';
 
 const DIR = join(import.meta.dirname, '../test-results/folders');
 
@@ -12,21 +12,31 @@ test.beforeEach(async ({ page }) => {
 
 test('storage use and quota are shown, and cached models can be listed and removed', async ({ page }) => {
   await expect(page.getByTestId('storage-usage')).toHaveText(/^Using \S+ \S+ of \S+ [kMGT]?B/);
-  // A cached package as the engine stores it: one Cache Storage entry per file.
-  await page.evaluate(async (prefix) => {
-    const cache = await caches.open(`${prefix}demo`);
-    await cache.put('/models/demo/manifest.json', new Response('{"x":1}', { headers: { 'Content-Length': '7' } }));
-    await cache.put('/models/demo/unet.onnx', new Response(new Uint8Array(150_000)));
-  }, MODEL_CACHE_PREFIX);
+  // A cached package as the engine's loader stores it: its manifest, and its files as chunks.
+  const origin = new URL(page.url()).origin;
+  const base = `${origin}/models/demo/`;
+  await page.evaluate(
+    async ({ cacheName, manifest, chunk }) => {
+      const cache = await caches.open(cacheName);
+      await cache.put(manifest, new Response(JSON.stringify({ id: 'demo', name: 'Demo model' })));
+      const bytes = new Uint8Array(150_000);
+      await cache.put(chunk, new Response(bytes, { headers: { 'Content-Length': String(bytes.length) } }));
+    },
+    { cacheName: CACHE_NAME, manifest: manifestKey(base), chunk: chunkKey(`${base}unet.onnx`, 'ab'.repeat(32), 0) },
+  );
   await page.getByRole('button', { name: 'Refresh' }).click();
-  const entry = page.getByRole('listitem').filter({ hasText: 'demo' });
-  await expect(entry).toContainText('2 files · 150 kB');
-  await entry.getByRole('button', { name: 'Remove demo from cache' }).click();
+  const entry = page.getByRole('listitem').filter({ hasText: 'Demo model' });
+  await expect(entry).toContainText('demo · 150 kB · /models/demo/');
+  await entry.getByRole('button', { name: 'Remove Demo model from cache' }).click();
   await expect(page.getByText('No model is cached for offline use yet.')).toBeVisible();
   await expect(
-    page.getByTestId('notice').filter({ hasText: 'Removed the cached model "demo" (150 kB).' }),
+    page.getByTestId('notice').filter({ hasText: 'Removed the cached model "Demo model" (150 kB freed).' }),
   ).toBeVisible();
-  expect(await page.evaluate(() => caches.keys())).not.toContain(`${MODEL_CACHE_PREFIX}demo`);
+  const left = await page.evaluate(
+    async (cacheName) => (await (await caches.open(cacheName)).keys()).length,
+    CACHE_NAME,
+  );
+  expect(left).toBe(0);
 });
 
 test('a URL on another origin is refused with the reason', async ({ page }) => {

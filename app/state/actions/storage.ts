@@ -1,5 +1,5 @@
 /** Storage facts for the Model panel: what is cached, how much is used, and persistence. */
-import { listCachedModels, removeCachedModel } from '../../storage/model-cache';
+import { listCachedModels, removeCachedModel } from '../../engine/loader/cache';
 import { formatBytes, requestPersistence, storageEstimate } from '../../storage/quota';
 import { studio } from '../store';
 import { messageOf } from './failure';
@@ -20,12 +20,12 @@ export async function askPersistence(): Promise<void> {
   studio.getState().setStorage({ persisted });
 }
 
-export async function removeCached(cacheName: string): Promise<void> {
+export async function removeCached(baseUrl: string): Promise<void> {
   const s = studio.getState();
-  const entry = s.model.cached.find((c) => c.cacheName === cacheName);
+  const entry = s.model.cached.find((c) => c.baseUrl === baseUrl);
   try {
-    await removeCachedModel(cacheName);
-    s.notify('info', `Removed the cached model "${entry?.modelId ?? cacheName}" (${formatBytes(entry?.bytes)}).`);
+    const freed = await removeCachedModel(baseUrl);
+    s.notify('info', `Removed the cached model "${entry?.name ?? baseUrl}" (${formatBytes(freed)} freed).`);
   } catch (e) {
     s.notify('error', `Could not remove the cached model: ${messageOf(e)}`);
   }

@@ -1,5 +1,6 @@
 /** Session slice: which model package is loaded, on which backend, and what is cached. */
 import type { StateCreator } from 'zustand/vanilla';
+import type { CachedModel } from '../../engine/loader/cache';
 import type { Manifest } from '../../engine/manifest/schema';
 import type { BackendChoice, BackendName, LoadResult, Progress } from '../../engine/protocol';
 import type { Studio } from '../store';
@@ -13,13 +14,8 @@ export interface BundledPackage {
   weightBytes: number;
 }
 
-/** A model package held in Cache Storage. */
-export interface CachedModel {
-  cacheName: string;
-  modelId: string;
-  files: number;
-  bytes: number;
-}
+/** A model package held in Cache Storage (the engine's loader owns the format). */
+export type { CachedModel } from '../../engine/loader/cache';
 
 export interface StorageInfo {
   usage?: number;

@@ -182,15 +182,15 @@ function StoragePanel() {
       ) : (
         <ul className="plain-list">
           {cached.map((c) => (
-            <li key={c.cacheName} className="row">
+            <li key={c.baseUrl} className="row">
               <span>
-                <strong>{c.modelId}</strong>{' '}
+                <strong>{c.name}</strong>{' '}
                 <span className="muted small">
-                  {c.files} files · {formatBytes(c.bytes)}
+                  {c.id} · {formatBytes(c.bytes)} · {new URL(c.baseUrl, location.href).pathname}
                 </span>
               </span>
-              <button type="button" className="danger" onClick={() => void removeCached(c.cacheName)}>
-                Remove {c.modelId} from cache
+              <button type="button" className="danger" onClick={() => void removeCached(c.baseUrl)}>
+                Remove {c.name} from cache
               </button>
             </li>
           ))}
