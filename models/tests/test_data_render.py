@@ -190,6 +190,8 @@ def test_geometry_is_respected_and_validated():
         (lambda a: a["objects"][0].update(motion="left"), r"objects\[0\]\.speed is None"),
         (lambda a: a["background"].update(colors=["red", "blue"]), r"solid background needs 1"),
         (lambda a: a.update(degraded=["sepia"]), r"degraded is 'sepia'"),
+        (lambda a: a.update(degraded=["noise"], degradation={"noise": {"std": 0.1}}),
+         r"degradation\.noise must give exactly \['sigma'\], got \['std'\]"),
         (lambda a: a["objects"][0].update(word="SALE"), r"word must be set exactly when shape is 'text'"),
     ],
 )

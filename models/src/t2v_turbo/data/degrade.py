@@ -23,6 +23,14 @@ SHAKE_PIXELS = (2.0, 4.0)  # largest camera-shake offset, as a fraction of 64 px
 STUTTER = (0.2, 0.4)  # share of frames replaced by their predecessor
 CONTRAST = (0.2, 0.35)  # remaining contrast around the clip's mean colour
 WATERMARK_ALPHA = (0.4, 0.6)
+# The parameters each kind's attrs entry must carry (`text` indexes WATERMARKS).
+PARAMETERS = {
+    "noise": ("sigma",),
+    "blur": ("sigma",),
+    "jitter": ("shake", "stutter"),
+    "low_contrast": ("contrast",),
+    "watermark": ("alpha", "text", "x", "y"),
+}
 
 
 def sample_degradations(rng: np.random.Generator) -> tuple[list[str], dict[str, dict[str, float]]]:

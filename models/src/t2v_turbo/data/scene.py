@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 
+from t2v_turbo.data.degrade import PARAMETERS as DEGRADATION_PARAMETERS
 from t2v_turbo.data.vocabulary import (
     COLORS,
     DEGRADATIONS,
@@ -154,6 +155,10 @@ class Scene:
             _one_of(self.pan, PANS, "pan")
         for kind in self.degraded:
             _one_of(kind, DEGRADATIONS, "degraded")
+            given = set(self.degradation.get(kind, {}))
+            if given != set(DEGRADATION_PARAMETERS[kind]):
+                raise SceneError(f"degradation.{kind} must give exactly {list(DEGRADATION_PARAMETERS[kind])}, "
+                                 f"got {sorted(given)}")
         if set(self.degradation) - set(self.degraded):
             raise SceneError(f"degradation has parameters for kinds not in degraded: "
                              f"{sorted(set(self.degradation) - set(self.degraded))}")
