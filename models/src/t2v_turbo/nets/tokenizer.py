@@ -20,8 +20,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch only for batches; the ONNX reference sampler tokenises without it
+    import torch
 
 # Unicode White_Space (stable since 6.3); Python's str.isspace() is a different set.
 WHITESPACE = frozenset(
@@ -206,6 +208,8 @@ class WordPieceTokenizer:
 
     def __call__(self, texts: list[str], max_length: int | None = None) -> TokenBatch:
         """Encode a batch to (B, max_length) int64 tensors."""
+        import torch
+
         if isinstance(texts, str):
             raise TypeError("pass a list of texts, not a single str")
         encodings = [self.encode(t, max_length) for t in texts]
