@@ -1,0 +1,388 @@
+"""Experiment configuration: typed dataclasses whose defaults carry their reasons, strict loading.
+
+A config is resolved in three layers, later ones winning: a preset (`micro`, `demo`, `vc2`), an
+optional JSON file, then `--set section.key=value` overrides. Every layer is checked against the
+dataclasses before any work starts: an unknown key or a value of the wrong type fails with a
+ConfigError naming the dotted key. The resolved config is written next to every checkpoint.
+
+Defaults are the `demo` preset: a real but small teacher that trains on a shared 2-core CPU in
+about an hour (docs/COMPANION.md has the measurements behind the sizes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the dotted key at fault in the message."""
+
+
+@dataclass
+class GeometryConfig:
+    frames: int = 16  # the paper's clip length (VideoCrafter2 / T2V-Turbo-v2 sample 16 frames)
+    fps: int = 8  # the paper's frame rate; also the value of the UNet's fps condition
+    height: int = 64  # 64x64 px keeps a 16-frame clip trainable on 2 CPU cores (VC2: 320x512)
+    width: int = 64
+
+
+@dataclass
+class DataConfig:
+    seed: int = 0  # the procedural dataset is a pure function of (seed, split, index)
+    train_length: int = 100_000  # virtual size of the on-the-fly train split; more than we ever draw
+    degrade_prob: float = 0.2  # share of degraded clips, so that curation has something to find
+    caption_mix: dict[str, float] = field(default_factory=lambda: {"short": 0.5, "dense": 0.5})  # paper: equal parts
+    teacher_clips: int = 1200  # fixed clips whose VAE latents and text encodings are cached for the teacher
+    val_clips: int = 48  # held-out (val split) clips for the VAE's PSNR
+
+
+@dataclass
+class TextConfig:
+    embed_dim: int = 384  # all-MiniLM-L6-v2's width; VC2's OpenCLIP ViT-H/14 gives 1024
+    max_length: int = 48  # tokens incl. [CLS]/[SEP]; our captions are short (VC2: 77)
+
+
+@dataclass
+class VAEConfig:
+    """LDM / VideoCrafter2 KL autoencoder, applied to each frame."""
+
+    ch: int = 16  # base width; flat-coloured promo frames need little capacity (VC2: 128)
+    ch_mult: list[int] = field(default_factory=lambda: [1, 2, 4])  # 2 downsamples -> f4: 64 px -> 16 latent
+    num_res_blocks: int = 1  # VC2: 2; one block per level halves the encoder cost
+    z_channels: int = 4  # the latent width of every SD-family VAE
+    attn_resolutions: list[int] = field(default_factory=list)  # VC2 has none outside the mid block
+    mid_attention: bool = False  # LDM/VC2 have one attention layer in the mid block; flat graphics do not need it
+    dropout: float = 0.0
+    # LDM uses GroupNorm(32) on 128+ channels (4+ per group). On 16 channels, 32 groups would not
+    # divide and 16 would be instance norm, which erases the flat colours these frames consist of.
+    norm_groups: int = 4
+
+
+@dataclass
+class UNetConfig:
+    """VideoCrafter2's 3D UNet family (+ T2V-Turbo-v2's w and motion projections)."""
+
+    in_channels: int = 4  # = VAE z_channels
+    out_channels: int = 4  # epsilon has the latent's shape
+    model_channels: int = 32  # sized to the CPU budget: ~0.1 s per clip and training step (VC2: 320)
+    channel_mult: list[int] = field(default_factory=lambda: [1, 2, 2])  # 16 -> 8 -> 4 latent px (VC2: [1,2,4,4])
+    num_res_blocks: int = 1  # VC2: 2
+    # Downsample factors with transformers. VC2: [1, 2, 4]; attention over the 16x16 level would
+    # double the step time here, and text already reaches the 8x8 and 4x4 levels.
+    attention_resolutions: list[int] = field(default_factory=lambda: [2, 4])
+    num_head_channels: int = 32  # head width; heads = channels / 32 (VC2: 64)
+    transformer_depth: int = 1
+    temporal_transformer_depth: int = 1
+    context_dim: int = 384  # = text.embed_dim
+    init_attn: bool = True  # VC2's extra temporal transformer after the first conv
+    init_attn_heads: int = 1  # VC2: 8 heads x head width; 1 x 32 keeps it as wide as the channels here
+    temporal_conv: bool = True  # the (3,1,1) temporal convolutions inside every ResBlock
+    temporal_attention: bool = True
+    fps_cond: bool = True
+    cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
+    cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
+    dropout: float = 0.0  # VC2 uses 0.1; at our step counts the model underfits, so no dropout
+    norm_groups: int = 8  # 4+ channels per group, as VC2's 320/32; one channel per group would erase flat colours
+
+
+@dataclass
+class ScheduleConfig:
+    num_train_timesteps: int = 1000  # VideoCrafter2
+    beta_start: float = 0.00085
+    beta_end: float = 0.012
+    beta_schedule: Literal["scaled_linear", "linear"] = "scaled_linear"  # VC2's "linear" is linear in sqrt(beta)
+
+
+@dataclass
+class TrainingConfig:
+    steps: int = 1000
+    batch_size: int = 8
+    lr: float = 2e-4
+    warmup_steps: int = 50  # linear warm-up, then constant: short runs have no time to decay
+    weight_decay: float = 0.0
+    adam_beta2: float = 0.999
+    grad_clip: float = 1.0  # the paper's value
+    ema_decay: float = 0.999  # EMA of the weights, warmed up as min(decay, (1 + n) / (10 + n))
+    seed: int = 0
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 3  # rotate: keep the last K
+    mixed_precision: Literal["no", "bf16", "fp16"] = "no"  # CPU: fp32 is the exact, deterministic choice
+    num_threads: int = 2  # torch intra-op threads: the machine has 2 shared cores
+
+
+@dataclass
+class VAETrainingConfig(TrainingConfig):
+    steps: int = 1200  # ~0.6 s a step on 2 idle cores: ~12 min
+    batch_size: int = 16  # frames per step (random frames of random clips)
+    lr: float = 1e-3
+    frames_per_clip: int = 2  # frames drawn from each rendered clip: neighbours are near-duplicates
+    crop: int = 0  # random crops of this size (0 = whole frames); crops skew GroupNorm statistics
+    degrade_prob: float = 0.0  # clean frames: the decoder's job is to draw the teacher's clean clips
+    kl_weight: float = 1e-6  # LDM's order of magnitude: keeps latents bounded, costs no sharpness
+    edge_weight: float = 1.0  # extra L1 on pixels near edges (|Sobel| of the target), sharpens outlines
+    mse_weight: float = 1.0  # MSE next to L1: PSNR is what we report
+    ema_decay: float = 0.0  # the VAE converges fast; EMA would only lag
+    latent_stats_clips: int = 128  # train clips whose latents set the scale factor 1 / std
+
+
+@dataclass
+class TeacherTrainingConfig(TrainingConfig):
+    steps: int = 3000  # ~0.7 s a step at batch 8 on 2 idle cores: ~35 min
+    batch_size: int = 8  # early in training, more updates beat bigger batches at equal compute
+    lr: float = 5e-4  # a small UNet and a short run tolerate a high rate (with warm-up and clipping)
+    ema_decay: float = 0.998  # averages the last ~500 steps: a longer window would lag a short run
+    text_dropout: float = 0.1  # share of empty prompts, for classifier-free guidance
+    min_snr_gamma: float = 5.0  # Min-SNR loss weighting (Hang et al. 2023), ~3x faster convergence; 0 = off
+    degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
+
+
+@dataclass
+class LoggingConfig:
+    log_every: int = 10  # steps between TensorBoard scalars
+    progress: bool = True  # tqdm progress bar (on the main process only)
+
+
+@dataclass
+class SamplingConfig:
+    steps: int = 50  # DDIM steps of the teacher
+    guidance: float = 7.5  # CFG w in eps_c + w (eps_c - eps_u), the paper's default
+    seed: int = 0
+
+
+@dataclass
+class Config:
+    geometry: GeometryConfig = field(default_factory=GeometryConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    vae_training: VAETrainingConfig = field(default_factory=VAETrainingConfig)
+    teacher_training: TeacherTrainingConfig = field(default_factory=TeacherTrainingConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @property
+    def vae_downsample(self) -> int:
+        return 2 ** (len(self.vae.ch_mult) - 1)
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int, int]:
+        """(C, T, h, w) of one clip's diffusion latent."""
+        f = self.vae_downsample
+        return (self.vae.z_channels, self.geometry.frames, self.geometry.height // f, self.geometry.width // f)
+
+    def validate(self) -> Config:
+        """Cross-field rules; each error names the keys involved."""
+        g, f = self.geometry, self.vae_downsample
+        if g.height % f or g.width % f:
+            raise ConfigError(f"geometry.height/width ({g.height}x{g.width}) must be divisible by the VAE factor {f}")
+        down = 2 ** (len(self.unet.channel_mult) - 1)
+        if (g.height // f) % down or (g.width // f) % down:
+            raise ConfigError(
+                f"latent {g.height // f}x{g.width // f} must be divisible by 2^(len(unet.channel_mult)-1) = {down}"
+            )
+        if self.unet.in_channels != self.vae.z_channels:
+            raise ConfigError(f"unet.in_channels ({self.unet.in_channels}) must equal vae.z_channels ({self.vae.z_channels})")
+        if self.unet.context_dim != self.text.embed_dim:
+            raise ConfigError(f"unet.context_dim ({self.unet.context_dim}) must equal text.embed_dim ({self.text.embed_dim})")
+        for key, value in _flatten(self.to_dict()).items():
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            positive = ("steps", "batch_size", "frames", "fps", "height", "width", "ch", "model_channels",
+                        "num_threads", "checkpoint_every", "keep_checkpoints", "log_every", "max_length")
+            if number is not None and key.split(".")[-1] in positive and number <= 0:
+                raise ConfigError(f"{key} must be positive, got {value}")
+        crop = self.vae_training.crop
+        if crop and (crop > min(g.height, g.width) or crop % f):
+            raise ConfigError(f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame")
+        for key in ("data.degrade_prob", "teacher_training.text_dropout", "teacher_training.degrade_prob"):
+            v = _lookup(self.to_dict(), key)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError(f"{key} must lie in [0, 1], got {v}")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets: overrides on the defaults (the defaults are `demo`).
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "demo": {},
+    # Trains in seconds: tests only. 4 frames of 16x16 px -> a 4x4x4x4 latent.
+    "micro": {
+        "geometry": {"frames": 4, "height": 16, "width": 16},
+        "data": {"teacher_clips": 16, "val_clips": 4},
+        "vae": {"ch": 8, "ch_mult": [1, 2, 2], "norm_groups": 4, "mid_attention": True},
+        "unet": {"model_channels": 16, "channel_mult": [1, 2], "attention_resolutions": [1, 2],
+                 "num_head_channels": 8, "init_attn_heads": 2, "norm_groups": 4},
+        "vae_training": {"steps": 4, "batch_size": 4, "frames_per_clip": 2, "checkpoint_every": 2,
+                         "latent_stats_clips": 4, "crop": 0},
+        "teacher_training": {"steps": 6, "batch_size": 2, "checkpoint_every": 2, "warmup_steps": 2},
+        "logging": {"log_every": 1, "progress": False},
+        "sampling": {"steps": 4},
+    },
+    # VideoCrafter2's full configuration (inference_t2v_512_v2.0.yaml) + T2V-Turbo-v2's projections.
+    "vc2": {
+        "geometry": {"frames": 16, "fps": 8, "height": 320, "width": 512},
+        "text": {"embed_dim": 1024, "max_length": 77},
+        "vae": {"ch": 128, "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "mid_attention": True, "norm_groups": 32},
+        "unet": {"model_channels": 320, "channel_mult": [1, 2, 4, 4], "num_res_blocks": 2,
+                 "attention_resolutions": [4, 2, 1], "num_head_channels": 64, "context_dim": 1024,
+                 "init_attn_heads": 8, "dropout": 0.1, "norm_groups": 32},
+    },
+}
+
+
+def resolve_config(preset: str = "demo", file: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Preset, then a JSON file, then `key.sub=value` overrides; strict at every layer."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    data = Config().to_dict()
+    _merge(data, PRESETS[preset], "")
+    if file is not None:
+        try:
+            loaded = json.loads(Path(file).read_text())
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config file {file} is not valid JSON: {e}") from e
+        _merge(data, loaded, "")
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like section.key=value")
+        _merge(data, _nest(key.strip().split("."), _parse_value(raw)), "")
+    return config_from_dict(data)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """A full or partial config dict -> validated Config; unknown or ill-typed keys fail."""
+    return _build(Config, data, "").validate()
+
+
+def load_config(path: str | Path) -> Config:
+    """Read a saved config.json (e.g. from a checkpoint) strictly."""
+    return config_from_dict(json.loads(Path(path).read_text()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict typed construction.
+
+
+def _build(cls: type, data: Any, prefix: str):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ConfigError(f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(names))}")
+    kwargs = {}
+    for name in names & data.keys():
+        kwargs[name] = _coerce(hints[name], data[name], prefix + name)
+    return cls(**kwargs)
+
+
+def _coerce(tp, value, key: str):
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key + ".")
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(f"{key} must be one of {list(typing.get_args(tp))}, got {value!r}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, item = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be an object, got {value!r}")
+        return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{key}: union types are not supported in configs")
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported config type {tp}")
+
+
+def _merge(base: dict, update: dict, prefix: str) -> None:
+    """Deep-merge update into base; keys must already exist (typos fail here, with their path)."""
+    if not isinstance(update, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be an object, got {update!r}")
+    for key, value in update.items():
+        if key not in base:
+            raise ConfigError(f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(base))}")
+        if isinstance(base[key], dict) and dataclass_section(prefix + key):
+            _merge(base[key], value, f"{prefix}{key}.")
+        else:
+            base[key] = value
+
+
+def dataclass_section(dotted: str) -> bool:
+    """True when the dotted key names a nested dataclass (merged key by key) rather than a dict value."""
+    tp: Any = Config
+    for part in dotted.split("."):
+        if not dataclasses.is_dataclass(tp):
+            return False
+        hints = typing.get_type_hints(tp)
+        if part not in hints:
+            return False
+        tp = hints[part]
+    return dataclasses.is_dataclass(tp)
+
+
+def _nest(parts: list[str], value: Any) -> dict:
+    out: Any = value
+    for part in reversed(parts):
+        out = {part: out}
+    return out
+
+
+def _parse_value(raw: str) -> Any:
+    """JSON when it parses (numbers, booleans, lists), else the raw string."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and dataclass_section(prefix + k):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def _lookup(d: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        d = d[part]
+    return d

@@ -1,0 +1,90 @@
+"""Config strictness: unknown or ill-typed keys fail before any work, naming the dotted key."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from t2v_turbo.config import PRESETS, Config, ConfigError, config_from_dict, load_config, resolve_config
+
+
+def test_presets_resolve_and_demo_is_the_default():
+    for name in PRESETS:
+        cfg = resolve_config(name)
+        assert isinstance(cfg, Config)
+    assert resolve_config("demo") == Config().validate()
+    micro = resolve_config("micro")
+    assert micro.latent_shape == (4, 4, 4, 4)
+    vc2 = resolve_config("vc2")
+    assert vc2.latent_shape == (4, 16, 40, 64)  # VideoCrafter2's 4 x 16 x 40 x 64 latent
+    assert vc2.unet.model_channels == 320 and vc2.unet.context_dim == 1024
+
+
+def test_overrides_are_typed_json():
+    cfg = resolve_config("micro", overrides=["unet.model_channels=32", "unet.channel_mult=[1,2]",
+                                             "sampling.guidance=5", "logging.progress=true"])
+    assert cfg.unet.model_channels == 32 and cfg.unet.channel_mult == [1, 2]
+    assert cfg.sampling.guidance == 5.0 and isinstance(cfg.sampling.guidance, float)
+    assert cfg.logging.progress is True
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("unet.model_chanels=32", "unknown config key 'unet.model_chanels'"),
+        ("trainig.steps=3", "unknown config key 'trainig'"),
+        ("unet.model_channels=32.5", "unet.model_channels must be an integer"),
+        ("unet.model_channels=true", "unet.model_channels must be an integer"),
+        ("unet.channel_mult=[1,\"x\"]", "unet.channel_mult[1] must be an integer"),
+        ("logging.progress=1", "logging.progress must be true or false"),
+        ("teacher_training.mixed_precision=fp8", "teacher_training.mixed_precision must be one of"),
+        ("teacher_training.text_dropout=1.5", "teacher_training.text_dropout must lie in [0, 1]"),
+        ("unet.context_dim=512", "unet.context_dim (512) must equal text.embed_dim (384)"),
+        ("geometry.height=66", "geometry.height/width (66x64) must be divisible by the VAE factor 4"),
+        ("teacher_training.steps=0", "teacher_training.steps must be positive"),
+        ("unet", "must look like section.key=value"),
+    ],
+)
+def test_bad_overrides_name_the_key(override, message):
+    with pytest.raises(ConfigError) as e:
+        resolve_config("demo", overrides=[override])
+    assert message in str(e.value)
+
+
+def test_json_file_layer_is_strict(tmp_path: Path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"unet": {"model_channels": 48}, "teacher_training": {"steps": 7}}))
+    cfg = resolve_config("demo", good)
+    assert cfg.unet.model_channels == 48 and cfg.teacher_training.steps == 7
+    assert cfg.unet.channel_mult == Config().unet.channel_mult  # untouched keys keep the preset's values
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"vae": {"chmult": [1, 2]}}))
+    with pytest.raises(ConfigError, match="unknown config key 'vae.chmult'"):
+        resolve_config("demo", bad)
+    with pytest.raises(ConfigError, match="unknown preset"):
+        resolve_config("large")
+
+
+def test_round_trip_through_json(tmp_path: Path):
+    cfg = resolve_config("micro", overrides=["data.caption_mix={\"short\": 1.0}"])
+    path = tmp_path / "config.json"
+    path.write_text(cfg.to_json())
+    assert load_config(path) == cfg
+    with pytest.raises(ConfigError, match="unknown config key 'extra'"):
+        config_from_dict({**cfg.to_dict(), "extra": 1})
+
+
+def test_cli_rejects_a_bad_key_before_any_work(tmp_path: Path):
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "t2v_turbo", "train-vae", "--preset", "micro", "--out", str(out),
+         "--set", "vae.chanels=8"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "unknown config key 'vae.chanels'" in proc.stderr
+    assert not out.exists()  # failed before creating anything
