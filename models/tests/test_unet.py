@@ -1,0 +1,175 @@
+"""The VideoCrafter2-family 3D UNet: checkpoint names/shapes, 2D-only temporal conv, conditioning,
+attention maps for motion guidance, and an ONNX export that runs in onnxruntime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from t2v_turbo.config import resolve_config
+from t2v_turbo.nets.unet3d import TemporalConv, TemporalConvBlock, UNet3D
+
+REFERENCE = Path("/work/shared/reference/vc2-t2v-turbo-v2-unet.tsv")
+
+
+def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for line in path.read_text().splitlines()[1:]:
+        name, shape = line.split("\t")
+        if name.startswith(prefix):
+            shapes[name[len(prefix):]] = tuple(int(d) for d in shape.split("x")) if shape else ()
+    return shapes
+
+
+def micro_unet(seed: int = 0) -> tuple[UNet3D, object]:
+    cfg = resolve_config("micro")
+    torch.manual_seed(seed)
+    unet = UNet3D(cfg.unet).eval()
+    # Training would move the zero-initialised output layers; do it here so that every path matters.
+    with torch.no_grad():
+        for name, p in unet.named_parameters():
+            if not name.startswith(("time_cond_proj", "motion_cond_proj", "combine_proj")):
+                p.add_(torch.randn_like(p) * 0.05)
+    return unet, cfg
+
+
+def inputs(cfg, batch: int = 2, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    c, t, h, w = cfg.latent_shape
+    return (
+        torch.randn(batch, c, t, h, w, generator=g),
+        torch.tensor([10.0, 700.0][:batch]),
+        torch.randn(batch, 48, cfg.text.embed_dim, generator=g),
+        torch.full((batch,), 8.0),
+    )
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="reference TSV not present")
+def test_vc2_preset_matches_the_real_checkpoint_names_and_shapes():
+    cfg = resolve_config("vc2")
+    with torch.device("meta"):
+        unet = UNet3D(cfg.unet)
+    ours = {k: tuple(v.shape) for k, v in unet.state_dict().items()}
+    ref = read_tsv(REFERENCE)
+    assert len(ref) == 1487
+    assert sorted(set(ref) - set(ours)) == [], "missing tensors"
+    assert sorted(set(ours) - set(ref)) == [], "unexpected tensors"
+    assert {k: v for k, v in ours.items() if ref[k] != v} == {}, "shape mismatches"
+    assert sum(torch.Size(s).numel() for s in ours.values()) == 1_413_653_060
+    assert unet.num_attn_maps == 9  # the decoder's temporal transformers used by motion guidance
+
+
+def test_temporal_conv_2d_form_equals_conv3d():
+    torch.manual_seed(0)
+    conv3d = nn.Conv3d(6, 5, (3, 1, 1), padding=(1, 0, 0))
+    ours = TemporalConv(6, 5)
+    ours.load_state_dict(conv3d.state_dict())  # same checkpoint layout: weight (5, 6, 3, 1, 1)
+    x = torch.randn(2, 6, 7, 4, 3)  # (B, C, T, H, W)
+    expected = conv3d(x)
+    got = ours(x.flatten(3)).view(2, 5, 7, 4, 3)  # computed on the (B, C, T, H*W) view with conv2d
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_temporal_conv_block_equals_its_3d_reference():
+    """The whole block (GroupNorm over the clip, SiLU, four convs, residual) against a Conv3d twin."""
+    torch.manual_seed(0)
+    block = TemporalConvBlock(8, dropout=0.0, groups=4).eval()
+    with torch.no_grad():
+        for p in block.parameters():
+            p.add_(torch.randn_like(p) * 0.1)  # conv4 starts at zero; make it count
+    b, c, t, h, w = 2, 8, 5, 3, 4
+    x5 = torch.randn(b, c, t, h, w)
+    ref = x5
+    for seq in (block.conv1, block.conv2, block.conv3, block.conv4):
+        norm, conv = seq[0], seq[-1]
+        y = F.silu(F.group_norm(ref if seq is block.conv1 else y, 4, norm.weight, norm.bias, norm.eps))
+        y = F.conv3d(y, conv.weight, conv.bias, padding=(1, 0, 0))
+    ref = x5 + y
+    folded = x5.transpose(1, 2).reshape(b * t, c, h, w)  # (B*T, C, H, W) as the UNet holds it
+    got = block(folded, t).view(b, t, c, h, w).transpose(1, 2)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_forward_shapes_and_no_mixing_between_clips():
+    unet, cfg = micro_unet()
+    x, t, ctx, fps = inputs(cfg)
+    with torch.no_grad():
+        eps = unet(x, t, ctx, fps)
+        assert eps.shape == x.shape
+        x2 = x.clone()
+        x2[1] += 1.0  # change clip 1 only
+        eps2 = unet(x2, t, ctx, fps)
+    torch.testing.assert_close(eps2[0], eps[0])  # clip 0 is unaffected: frames fold per clip
+    assert not torch.allclose(eps2[1], eps[1])
+
+
+def test_teacher_ignores_w_and_motion_until_combine_proj_moves():
+    unet, cfg = micro_unet()
+    x, t, ctx, fps = inputs(cfg)
+    w, m = torch.tensor([7.5, 12.0]), torch.tensor([0.0, 1.0])
+    with torch.no_grad():
+        plain = unet(x, t, ctx, fps)
+        torch.testing.assert_close(unet(x, t, ctx, fps, guidance=w, motion=m), plain, rtol=0, atol=0)
+        unet.combine_proj.weight.normal_(0, 0.1)  # what a student's training does
+        assert not torch.allclose(unet(x, t, ctx, fps, guidance=w, motion=m), plain)
+    with pytest.raises(ValueError, match="guidance and motion together"):
+        unet(x, t, ctx, fps, guidance=w)
+
+
+def test_decoder_attention_maps_for_motion_guidance():
+    unet, cfg = micro_unet()
+    x, t, ctx, fps = inputs(cfg)
+    x.requires_grad_(True)
+    eps, maps = unet(x, t, ctx, fps, return_attn=True)
+    # micro: latent 4x4, channel_mult [1, 2], 8-channel heads. Decoder order: two blocks at 2x2 with
+    # 32 channels (4 heads), then two at 4x4 with 16 channels (2 heads).
+    b, _, frames, h, w = x.shape
+    expected = [b * 2 * 2 * 4, b * 2 * 2 * 4, b * 4 * 4 * 2, b * 4 * 4 * 2]
+    assert unet.num_attn_maps == len(expected)
+    assert [tuple(m.shape) for m in maps] == [(n, frames, frames) for n in expected]
+    for amap in maps:
+        torch.testing.assert_close(amap.sum(-1), torch.ones(amap.shape[:2]))
+    energy = sum((m - m.detach().roll(1, dims=0)).pow(2).sum() for m in maps)
+    (grad,) = torch.autograd.grad(energy, x)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    # The maps do not change eps: the same forward without them gives the same prediction.
+    with torch.no_grad():
+        torch.testing.assert_close(unet(x, t, ctx, fps), eps.detach(), rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path):
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    unet, cfg = micro_unet()
+    x, t, ctx, fps = inputs(cfg, batch=1)
+
+    class WithMaps(nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, sample, timestep, context, fps):
+            eps, maps = self.net(sample, timestep, context, fps, return_attn=True)
+            return (eps, *maps)
+
+    path = tmp_path / "unet.onnx"
+    torch.onnx.export(WithMaps(unet), (x, t[:1], ctx, fps), str(path), dynamo=True,
+                      input_names=["sample", "timestep", "context", "fps"])
+    model = onnx.load(str(path))
+    weights = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    for node in model.graph.node:
+        assert node.op_type not in ("ConvTranspose",), node.op_type
+        if node.op_type == "Conv" and node.input[1] in weights:
+            assert len(weights[node.input[1]]) == 4, f"non-2D convolution {node.name}"
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: v.numpy() for i, v in zip(session.get_inputs(), (x, t[:1], ctx, fps), strict=True)}
+    outs = session.run(None, feeds)
+    with torch.no_grad():
+        eps, maps = unet(x, t[:1], ctx, fps, return_attn=True)
+    torch.testing.assert_close(torch.from_numpy(outs[0]), eps, rtol=1e-4, atol=1e-4)
+    for got, want in zip(outs[1:], maps, strict=True):
+        torch.testing.assert_close(torch.from_numpy(got), want, rtol=1e-4, atol=1e-5)
