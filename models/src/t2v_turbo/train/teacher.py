@@ -1,0 +1,197 @@
+"""Stage 2: the teacher, a VideoCrafter2-family 3D UNet trained as a latent text-to-video diffusion model.
+
+Objective (DDPM epsilon prediction, VideoCrafter2's schedule): x0 = latent_scale * VAE mean of a clip,
+t ~ U{0..999}, z_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, loss = ||eps - eps_theta(z_t, t, c, fps)||^2.
+The caption c is the clip's short or dense caption (drawn per step with data.caption_mix) and is
+replaced by the empty prompt with probability text_dropout, which makes classifier-free guidance
+possible at sampling. VC2's per-timestep x0 rescaling (scale_arr) is not used: the browser sampler
+(docs/MODEL_FORMAT.md) assumes the plain forward process.
+
+Rendering, VAE encoding and text encoding cost more than a UNet step on a CPU, so a fixed set of
+`data.teacher_clips` training clips is encoded once into a cache (latents + both captions'
+contexts) that every step samples from. The text encoder and the VAE are frozen throughout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..config import Config
+from ..diffusion.schedule import NoiseSchedule, add_noise
+from ..nets.unet3d import UNet3D
+from . import checkpoint as ckpt
+from .loop import Stage, batch_rng, process_state, train_stage
+from .vae import dataset, load_vae
+
+# T2V-Turbo-v2's student-only inputs: frozen at zero in the teacher, so it ignores w and motion.
+STUDENT_ONLY = ["time_cond_proj", "motion_cond_proj", "combine_proj"]
+
+
+def build_unet(cfg: Config) -> UNet3D:
+    return UNet3D(cfg.unet)
+
+
+def noise_schedule(cfg: Config) -> NoiseSchedule:
+    s = cfg.schedule
+    return NoiseSchedule(s.num_train_timesteps, s.beta_start, s.beta_end, s.beta_schedule)
+
+
+def load_text_encoder(cfg: Config):
+    from ..nets.text_encoder import TextEncoder
+
+    enc = TextEncoder.from_pretrained(max_length=cfg.text.max_length)
+    if enc.embed_dim != cfg.text.embed_dim:
+        raise ValueError(f"text encoder width {enc.embed_dim} != text.embed_dim {cfg.text.embed_dim}")
+    return enc
+
+
+@dataclass
+class TeacherCache:
+    """Encoded training clips: latents (N, C, T, h, w) already scaled; contexts (U, L, D), row 0 = ""."""
+
+    latents: torch.Tensor
+    contexts: torch.Tensor
+    caption_rows: torch.Tensor  # (N, 2) rows of contexts: (short, dense)
+    captions: list[str]
+
+    def __len__(self) -> int:
+        return self.latents.shape[0]
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@torch.no_grad()
+def build_cache(cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Path, batch_clips: int = 8) -> TeacherCache:
+    """Encode data.teacher_clips train clips (or reuse a cache made with the same VAE and config).
+
+    encoder: a TextEncoder-like object (encode(texts) -> (context, mask)); None loads MiniLM when needed.
+    """
+    from tqdm.auto import tqdm
+
+    cache_dir = Path(cache_dir)
+    vae_file = Path(vae_path) / "model.safetensors" if Path(vae_path).is_dir() else Path(vae_path)
+    key = {
+        "vae_sha256": _file_sha256(vae_file),
+        "data": cfg.to_dict()["data"],
+        "geometry": cfg.to_dict()["geometry"],
+        "text": cfg.to_dict()["text"],
+        "degrade_prob": cfg.teacher_training.degrade_prob,
+    }
+    meta_path, tensors_path = cache_dir / "cache.json", cache_dir / "cache.safetensors"
+    if meta_path.is_file() and tensors_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta["key"] == key:
+            t = load_file(str(tensors_path))
+            print(f"[teacher] reusing the latent cache {cache_dir} ({t['latents'].shape[0]} clips)", flush=True)
+            return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"])
+
+    vae, scale, _ = load_vae(vae_path)
+    encoder = encoder if encoder is not None else load_text_encoder(cfg)
+    n = cfg.data.teacher_clips
+    ds = dataset(cfg, "train", degrade_prob=cfg.teacher_training.degrade_prob)
+    latents, pairs, attrs = [], [], []
+    for start in tqdm(range(0, n, batch_clips), desc="encode clips", mininterval=5.0):
+        items = [ds[i] for i in range(start, min(n, start + batch_clips))]
+        video = torch.stack([it["video"] for it in items])  # (b, 3, T, H, W)
+        latents.append(vae.encode(video) * scale)  # (b, C, T, h, w)
+        pairs += [(it["caption_short"], it["caption_dense"]) for it in items]
+        attrs += [it["attrs"] for it in items]
+    captions = ["", *dict.fromkeys(c for pair in pairs for c in pair)]  # row 0: the empty prompt
+    row = {c: i for i, c in enumerate(captions)}
+    contexts = []
+    for start in tqdm(range(0, len(captions), 64), desc="encode captions", mininterval=5.0):
+        contexts.append(encoder.encode(captions[start:start + 64])[0].float())  # (b, L, D)
+    cache = TeacherCache(
+        latents=torch.cat(latents).contiguous(),
+        contexts=torch.cat(contexts).contiguous(),
+        caption_rows=torch.tensor([[row[s], row[d]] for s, d in pairs], dtype=torch.int64),
+        captions=captions,
+    )
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    save_file({"latents": cache.latents, "contexts": cache.contexts, "caption_rows": cache.caption_rows},
+              str(tensors_path))
+    meta_path.write_text(json.dumps({"key": key, "captions": captions, "attrs": attrs}))
+    print(f"[teacher] cached {n} clips and {len(captions)} captions -> {cache_dir}", flush=True)
+    return cache
+
+
+def teacher_batch(cache: TeacherCache, cfg: Config, step: int, rank: int, world: int) -> dict[str, torch.Tensor]:
+    """This rank's latents (b, C, T, h, w) and contexts (b, L, D) for `step`, captions drawn per item."""
+    t = cfg.teacher_training
+    rng = batch_rng(t.seed, step)
+    b = t.batch_size
+    idx = rng.integers(0, len(cache), size=(world, b))[rank]
+    mix = cfg.data.caption_mix
+    short_share = mix.get("short", 0.0) / max(1e-9, sum(mix.values()))
+    use_dense = (rng.random(size=(world, b)) >= short_share)[rank]
+    dropped = (rng.random(size=(world, b)) < t.text_dropout)[rank]
+    rows = cache.caption_rows[torch.from_numpy(idx), torch.from_numpy(use_dense.astype(np.int64))]
+    rows = torch.where(torch.from_numpy(dropped), torch.zeros_like(rows), rows)  # row 0 = ""
+    return {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
+
+
+def teacher_losses(model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor) -> dict[str, torch.Tensor]:
+    x0 = batch["latents"]  # (B, C, T, h, w)
+    b = x0.shape[0]
+    t = torch.randint(0, abar.shape[0], (b,), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    z_t = add_noise(x0, noise, t, abar)
+    fps = torch.full((b,), float(cfg.geometry.fps))
+    eps = model(z_t, t.float(), batch["context"], fps)
+    per_clip = (eps.float() - noise).pow(2).mean(dim=(1, 2, 3, 4))  # (B,)
+    gamma = cfg.teacher_training.min_snr_gamma
+    if gamma > 0:
+        # Min-SNR-gamma for epsilon prediction: weight min(SNR, gamma) / SNR. Each timestep keeps its
+        # minimiser (the true epsilon); only the balance between timesteps changes.
+        snr = abar[t] / (1 - abar[t])
+        weighted = (per_clip * snr.clamp(max=gamma) / snr).mean()
+    else:
+        weighted = per_clip.mean()
+    return {"loss": weighted, "mse": per_clip.mean().detach()}
+
+
+def teacher_stage(cfg: Config, run_dir: str | Path, vae_path: str | Path, encoder=None) -> Stage:
+    """The teacher's Stage: cache (built once, by rank 0 first), fresh UNet (seeded), batches, loss."""
+    run_dir = Path(run_dir)
+    _, scale, vae_cfg = load_vae(vae_path)
+    for section in ("geometry", "vae"):
+        if vae_cfg.to_dict()[section] != cfg.to_dict()[section]:
+            raise ValueError(f"the VAE at {vae_path} was trained with a different '{section}' config")
+    with process_state().main_process_first():  # rank 0 encodes; the others then read its cache
+        cache = build_cache(cfg, vae_path, encoder, run_dir / "cache")
+    abar = noise_schedule(cfg).alphas_cumprod_torch()
+    torch.manual_seed(cfg.teacher_training.seed)
+    return Stage(
+        kind="teacher",
+        model=build_unet(cfg),
+        batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world),
+        loss_fn=lambda m, batch, gen: teacher_losses(m, batch, gen, cfg, abar),
+        frozen=STUDENT_ONLY,
+        extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())},
+    )
+
+
+def train_teacher(cfg: Config, run_dir: str | Path, vae_path: str | Path, resume: str | None = None,
+                  encoder=None, interrupt_after: int | None = None) -> Path:
+    """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights)."""
+    stage = teacher_stage(cfg, run_dir, vae_path, encoder)
+    return train_stage(stage, cfg, cfg.teacher_training, run_dir, resume, interrupt_after=interrupt_after)
+
+
+def load_teacher(path: str | Path) -> tuple[UNet3D, Config, dict]:
+    """(UNet in eval mode, its config, extras incl. latent_scale) from a teacher final/ folder."""
+    state, meta = ckpt.load_final(path)
+    if meta["kind"] != "teacher":
+        raise ValueError(f"{path} holds a '{meta['kind']}' checkpoint, not a teacher")
+    unet = build_unet(meta["config"])
+    unet.load_state_dict(state)
+    return unet.eval().requires_grad_(False), meta["config"], meta["extras"]

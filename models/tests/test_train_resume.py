@@ -1,0 +1,63 @@
+"""A run interrupted between checkpoints and resumed with `--resume latest` continues from the saved
+step and reaches exactly the weights (and EMA) of an uninterrupted run with the same seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from t2v_turbo.config import resolve_config
+from t2v_turbo.train import checkpoint as ckpt
+from t2v_turbo.train.loop import SimulatedInterrupt
+from t2v_turbo.train.teacher import load_text_encoder, train_teacher
+from t2v_turbo.train.vae import train_vae
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    cfg = resolve_config("micro", overrides=["teacher_training.steps=6", "teacher_training.checkpoint_every=2",
+                                             "teacher_training.keep_checkpoints=5"])
+    vae = train_vae(resolve_config("micro"), tmp_path_factory.mktemp("vae"))
+    return cfg, vae, load_text_encoder(cfg)
+
+
+def _weights(folder: Path, name: str) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / name))
+
+
+def test_resume_latest_matches_an_uninterrupted_run(setup, tmp_path: Path):
+    cfg, vae, encoder = setup
+    straight = train_teacher(cfg, tmp_path / "straight", vae, encoder=encoder)
+
+    run = tmp_path / "interrupted"
+    with pytest.raises(SimulatedInterrupt):
+        train_teacher(cfg, run, vae, encoder=encoder, interrupt_after=5)  # dies after step 5; last save: 4
+    assert [p.name for p in ckpt.list_checkpoints(run)] == ["step-000002", "step-000004"]
+    assert ckpt.resolve_resume(run, "latest").name == "step-000004"
+    resumed = train_teacher(cfg, run, vae, resume="latest", encoder=encoder)
+    assert json.loads((resumed / "meta.json").read_text())["step"] == 6
+
+    last = "checkpoints/step-000006"
+    for name in ("model.safetensors", "ema.safetensors"):
+        a, b = _weights(tmp_path / "straight" / last, name), _weights(run / last, name)
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key]), f"{name}:{key} differs after resuming"
+    # The resumed run really trained from step 4: its step-4 weights differ from its step-6 weights.
+    w4, w6 = _weights(run / "checkpoints/step-000004", "model.safetensors"), _weights(run / last, "model.safetensors")
+    assert any(not torch.equal(w4[k], w6[k]) for k in w6)
+    assert torch.equal(_weights(straight, "model.safetensors")["out.2.weight"],
+                       _weights(run / "final", "model.safetensors")["out.2.weight"])
+
+
+def test_resume_refuses_a_different_model(setup, tmp_path: Path):
+    cfg, vae, encoder = setup
+    with pytest.raises(SimulatedInterrupt):
+        train_teacher(cfg, tmp_path, vae, encoder=encoder, interrupt_after=3)
+    other = resolve_config("micro", overrides=["unet.num_head_channels=4"])
+    with pytest.raises(ValueError, match="'unet' config differs"):
+        train_teacher(other, tmp_path, vae, resume="latest", encoder=encoder)
