@@ -1,0 +1,206 @@
+"""`python -m t2v_turbo <command>`: the companion's command line.
+
+  config          print a resolved config (preset + --config file + --set overrides)
+  train-vae       stage 1: the per-frame KL autoencoder
+  train-teacher   stage 2: the VideoCrafter2-family text-to-video UNet on cached latents
+  sample          prompt(s) -> MP4 (and optionally PNG frames, a grid image) with the teacher
+  eval-teacher    held-out prompts -> sample grid + MP4s, loss curves from TensorBoard, a JSON summary
+  make-demo-base  all of the above from nothing: VAE, teacher, evaluation (docs/COMPANION.md)
+
+Every training command saves the whole config with each checkpoint and takes `--resume latest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# Passive OpenMP waiting: on a CPU shared with other jobs, spinning worker threads that lose their
+# core stall every parallel region (measured: 0.7 s -> up to 20 s per VAE step; passive: ~2.5 s).
+# Must be set before torch loads its OpenMP runtime, hence here, before any torch import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .config import PRESETS, ConfigError, resolve_config
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("configuration")
+    g.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="base configuration (default: demo)")
+    g.add_argument("--config", default=None, help="JSON file merged over the preset (same structure as `config`)")
+    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one key, e.g. --set unet.model_channels=32 (repeatable; JSON values)")
+
+
+def _resume_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resume", default=None, metavar="latest|PATH",
+                   help="continue from the newest checkpoint of the run ('latest') or from a step-* folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m t2v_turbo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("config", help="print the resolved config as JSON")
+    _config_args(p)
+
+    p = sub.add_parser("train-vae", help="train the VAE (stage 1)")
+    p.add_argument("--out", required=True, help="run directory (checkpoints/, tb/, final/)")
+    _config_args(p)
+    _resume_arg(p)
+
+    p = sub.add_parser("train-teacher", help="train the teacher UNet (stage 2)")
+    p.add_argument("--out", required=True, help="run directory (cache/, checkpoints/, tb/, final/)")
+    p.add_argument("--vae", required=True, help="the VAE's final/ folder (from train-vae)")
+    _config_args(p)
+    _resume_arg(p)
+
+    p = sub.add_parser("sample", help="prompt -> MP4 with the teacher (DDIM + CFG)")
+    p.add_argument("--teacher", required=True, help="the teacher's final/ folder")
+    p.add_argument("--vae", default=None, help="VAE final/ folder (default: the one the teacher was trained with)")
+    p.add_argument("--prompt", action="append", required=True, help="text prompt (repeatable)")
+    p.add_argument("--out", required=True, help="output folder: one MP4 per prompt (sample_000.mp4, ...)")
+    p.add_argument("--frames", action="store_true", help="also write each clip's frames as PNGs")
+    p.add_argument("--grid", action="store_true", help="also write grid.png (a row of frames per prompt)")
+    p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: sampling.steps, 50)")
+    p.add_argument("--guidance", type=float, default=None, help="CFG scale w (default: sampling.guidance, 7.5)")
+    p.add_argument("--seed", type=int, default=None, help="noise seed; prompt i uses seed + i")
+    p.add_argument("--upscale", type=int, default=4, help="nearest-neighbour upscale of the MP4 (default 4)")
+
+    p = sub.add_parser("eval-teacher", help="held-out prompts -> grid, MP4s, loss curves, summary.json")
+    p.add_argument("--teacher", required=True, help="the teacher's final/ folder")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--guidance", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--kinds", default="seen,paraphrase,unseen-combination",
+                   help="EVAL_PROMPTS kinds to sample (comma-separated)")
+
+    p = sub.add_parser("make-demo-base", help="reproduce the demo VAE + teacher from nothing")
+    p.add_argument("--out", default="models/runs/demo", help="run root (vae/, teacher/, eval/)")
+    _config_args(p)
+    p.add_argument("--resume", action="store_true", help="continue interrupted stages from their latest checkpoints")
+    p.add_argument("--skip-eval", action="store_true", help="train only")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+
+
+def _resolve(args):
+    return resolve_config(args.preset, args.config, args.overrides)
+
+
+def _dispatch(args) -> int:
+    if args.command == "config":
+        print(_resolve(args).to_json())
+        return 0
+    if args.command == "train-vae":
+        from .train.vae import train_vae
+
+        train_vae(_resolve(args), args.out, args.resume)
+        return 0
+    if args.command == "train-teacher":
+        from .train.teacher import train_teacher
+
+        train_teacher(_resolve(args), args.out, args.vae, args.resume)
+        return 0
+    if args.command == "sample":
+        return _sample(args)
+    if args.command == "eval-teacher":
+        from .evaluate import evaluate_teacher
+
+        evaluate_teacher(args.teacher, args.out, kinds=args.kinds.split(","), steps=args.steps,
+                         guidance=args.guidance, seed=args.seed)
+        return 0
+    if args.command == "make-demo-base":
+        return _make_demo_base(args)
+    raise AssertionError(args.command)
+
+
+def _sample(args) -> int:
+    import torch
+
+    from .sample import sample_videos, to_uint8, write_frames, write_grid, write_mp4
+    from .train.teacher import load_teacher, load_text_encoder
+    from .train.vae import load_vae
+
+    unet, cfg, extras = load_teacher(args.teacher)
+    torch.set_num_threads(cfg.teacher_training.num_threads)
+    vae, scale, _ = load_vae(args.vae or extras["vae"])
+    encoder = load_text_encoder(cfg)
+    s = cfg.sampling
+    steps, w = args.steps or s.steps, s.guidance if args.guidance is None else args.guidance
+    seed = s.seed if args.seed is None else args.seed
+    videos = sample_videos(unet, vae, scale, encoder, args.prompt, cfg, steps, w, seed)
+    out = Path(args.out)
+    clips = [to_uint8(v) for v in videos]
+    for i, clip in enumerate(clips):
+        path = write_mp4(clip, out / f"sample_{i:03d}.mp4", cfg.geometry.fps, args.upscale)
+        print(f"{args.prompt[i]!r} -> {path}")
+        if args.frames:
+            print(f"  frames -> {write_frames(clip, out / f'sample_{i:03d}_frames')}")
+    if args.grid:
+        print(f"grid -> {write_grid(clips, args.prompt, out / 'grid.png')}")
+    return 0
+
+
+def _make_demo_base(args) -> int:
+    from .train.teacher import train_teacher
+    from .train.vae import train_vae
+
+    cfg = _resolve(args)
+    root = Path(args.out)
+    root.mkdir(parents=True, exist_ok=True)
+    resume = "latest" if args.resume else None
+    timings: dict[str, float] = {}
+    print(f"make-demo-base: preset {args.preset}; everything goes under {root.resolve()}", flush=True)
+
+    t0 = time.time()
+    vae_final = root / "vae" / "final"
+    if args.resume and _finished(vae_final, cfg.vae_training.steps, needs="latent_scale"):
+        print(f"[vae] already trained: {vae_final}")
+    else:
+        vae_final = train_vae(cfg, root / "vae", resume)
+    timings["vae_s"] = time.time() - t0
+
+    t0 = time.time()
+    teacher_final = root / "teacher" / "final"
+    if args.resume and _finished(teacher_final, cfg.teacher_training.steps):
+        print(f"[teacher] already trained: {teacher_final}")
+    else:
+        teacher_final = train_teacher(cfg, root / "teacher", vae_final, resume)
+    timings["teacher_s"] = time.time() - t0
+
+    if not args.skip_eval:
+        from .evaluate import evaluate_teacher
+
+        t0 = time.time()
+        evaluate_teacher(teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"})
+        timings["eval_s"] = time.time() - t0
+    (root / "timings.json").write_text(json.dumps(timings, indent=2))
+    print(f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}")
+    return 0
+
+
+def _finished(final: Path, steps: int, needs: str | None = None) -> bool:
+    """True when final/ holds the last step's weights (and, for the VAE, its measured extras)."""
+    meta_path = final / "meta.json"
+    if not meta_path.is_file() or not (final / "model.safetensors").is_file():
+        return False
+    meta = json.loads(meta_path.read_text())
+    return meta.get("step") == steps and (needs is None or needs in meta.get("extras", {}))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Evidence that a teacher follows prompts: samples for the held-out EVAL_PROMPTS, automatic colour and
+motion checks, loss curves, and a JSON summary (docs/COMPANION.md quotes it).
+
+The automatic checks read pixels, not captions: each pixel is assigned to the nearest named colour
+(within a radius), the prompt's colour must cover an object-sized share of the frame (not the whole
+background), and that colour's centroid and area over time give the motion: net displacement for
+left/right/up/down, area growth for zooming, no net displacement for still/rotate/bounce. The same
+measurement on rendered ground-truth clips calibrates it (its accuracy there is reported too).
+Shapes are judged by eye on the grid image.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data import EVAL_PROMPTS
+from .data.vocabulary import COLORS
+
+COLOR_RADIUS = 60.0  # RGB distance within which a pixel counts as a named colour
+MOVE_PX = 4.0  # net centroid displacement (px at 64x64) that counts as moving
+TRANSLATIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+
+
+def color_masks(frames: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(T, H, W, 3) uint8 -> (T, H, W) index of the nearest named colour (-1 if none within the radius)."""
+    names = list(COLORS)
+    palette = np.array([COLORS[n] for n in names], dtype=np.float32)  # (K, 3)
+    d = np.linalg.norm(frames[..., None, :].astype(np.float32) - palette, axis=-1)  # (T, H, W, K)
+    idx = d.argmin(-1)
+    idx[d.min(-1) > COLOR_RADIUS] = -1
+    return idx, names
+
+
+def measure_clip(frames: np.ndarray, color: str) -> dict:
+    """Colour coverage and the motion of `color`'s pixels in a clip (T, H, W, 3) uint8."""
+    idx, names = color_masks(frames)
+    mask = idx == names.index(color)  # (T, H, W)
+    t, h, w = mask.shape
+    coverage = mask.mean(axis=(1, 2))  # (T,)
+    scale = 64.0 / w  # report displacements in 64-px units whatever the size
+    out = {"coverage": float(np.median(coverage))}
+    # The object: present in most frames, neither a speck nor the whole background.
+    out["color_ok"] = bool(0.002 < out["coverage"] < 0.3 and (coverage > 0.0005).mean() >= 0.75)
+    if not out["color_ok"]:
+        out["motion"] = "unknown"
+        return out
+    ys, xs = np.mgrid[0:h, 0:w]
+    area = mask.sum(axis=(1, 2)).clip(min=1)
+    cx = (mask * xs).sum(axis=(1, 2)) / area
+    cy = (mask * ys).sum(axis=(1, 2)) / area
+    k = max(1, t // 4)
+    dx = float((cx[-k:].mean() - cx[:k].mean()) * scale)
+    dy = float((cy[-k:].mean() - cy[:k].mean()) * scale)
+    growth = float(area[-k:].mean() / area[:k].mean())
+    out.update(dx=dx, dy=dy, growth=growth)
+    if max(abs(dx), abs(dy)) >= MOVE_PX:
+        out["motion"] = (("right" if dx > 0 else "left") if abs(dx) >= abs(dy) else ("down" if dy > 0 else "up"))
+    elif growth > 1.3:
+        out["motion"] = "zoom_in"
+    elif growth < 1 / 1.3:
+        out["motion"] = "zoom_out"
+    else:
+        out["motion"] = "in_place"  # still, rotate and bounce do not move the centroid on net
+    return out
+
+
+def motion_ok(expected: str, measured: str) -> bool:
+    if expected in ("still", "rotate", "bounce"):
+        return measured == "in_place"
+    return measured == expected
+
+
+def calibrate(cfg, clips: int = 120) -> dict:
+    """The checks on rendered val clips (one plain shape, no pan, clean): how often they agree with truth."""
+    from .train.vae import dataset
+
+    ds = dataset(cfg, "val", length=4000, degrade_prob=0.0)
+    color_hits = motion_hits = n = 0
+    for i in range(len(ds)):
+        attrs, *_ = ds.item_attrs(i)
+        objs = attrs["objects"]
+        if len(objs) != 1 or attrs["pan"] or objs[0]["shape"] == "text":
+            continue
+        frames = (ds[i]["video"].permute(1, 2, 3, 0).numpy() * 127.5 + 127.5).round().astype(np.uint8)
+        m = measure_clip(frames, objs[0]["color"])
+        color_hits += m["color_ok"]
+        motion_hits += m["color_ok"] and motion_ok(objs[0]["motion"], m["motion"])
+        n += 1
+        if n == clips:
+            break
+    return {"clips": n, "color_accuracy": color_hits / n, "motion_accuracy": motion_hits / n}
+
+
+def plot_losses(runs: dict[str, Path], path: Path) -> Path | None:
+    """Loss curves from the runs' TensorBoard scalars (raw and smoothed) as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    series = {}
+    for name, run in runs.items():
+        acc = EventAccumulator(str(Path(run) / "tb"))
+        acc.Reload()
+        tag = f"{name}/loss"
+        if tag in acc.Tags().get("scalars", []):
+            events = acc.Scalars(tag)
+            series[name] = (np.array([e.step for e in events]), np.array([e.value for e in events]))
+    if not series:
+        return None
+    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.2), dpi=90)
+    for ax, (name, (steps, values)) in zip(np.atleast_1d(axes), series.items(), strict=True):
+        ax.plot(steps, values, alpha=0.35, label="logged")
+        smooth = np.convolve(values, np.ones(9) / 9, mode="valid") if len(values) > 9 else values
+        ax.plot(steps[len(steps) - len(smooth):], smooth, label="moving average (9)")
+        ax.set_title(f"{name} training loss")
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | None = None, steps: int | None = None,
+                     guidance: float | None = None, seed: int | None = None,
+                     runs: dict[str, Path] | None = None) -> dict:
+    """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json."""
+    import torch
+
+    from .sample import sample_videos, to_uint8, write_grid, write_mp4
+    from .train.teacher import load_teacher, load_text_encoder
+    from .train.vae import load_vae
+
+    out = Path(out)
+    unet, cfg, extras = load_teacher(teacher)
+    torch.set_num_threads(cfg.teacher_training.num_threads)
+    vae, scale, _ = load_vae(extras["vae"])
+    vae_meta = json.loads((Path(extras["vae"]) / "meta.json").read_text()) if Path(extras["vae"]).is_dir() else {}
+    encoder = load_text_encoder(cfg)
+    s = cfg.sampling
+    steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
+    seed = s.seed if seed is None else seed
+    kinds = kinds or ["seen", "paraphrase", "unseen-combination"]
+    prompts = [p for p in EVAL_PROMPTS if p["kind"] in kinds]
+
+    t0 = time.time()
+    videos = sample_videos(unet, vae, scale, encoder, [p["prompt"] for p in prompts], cfg, steps, guidance, seed)
+    sample_s = time.time() - t0
+    clips = [to_uint8(v) for v in videos]
+    results = []
+    for i, (p, clip) in enumerate(zip(prompts, clips, strict=True)):
+        m = measure_clip(clip, p["color"])
+        m["motion_ok"] = bool(m["color_ok"] and motion_ok(p["motion"], m["motion"]))
+        slug = p["prompt"].replace(" ", "_")[:48]
+        write_mp4(clip, out / "mp4" / f"{i:02d}_{slug}.mp4", cfg.geometry.fps, upscale=4)
+        results.append({**p, **m})
+    for kind in kinds:
+        rows = [(c, r) for c, r in zip(clips, results, strict=True) if r["kind"] == kind]
+        labels = [f"{r['prompt']}\n[colour {'ok' if r['color_ok'] else 'NO'}, "
+                  f"motion {'ok' if r['motion_ok'] else 'NO'}: {r['motion']}]" for _, r in rows]
+        write_grid([c for c, _ in rows], labels, out / f"grid_{kind}.png")
+
+    def rate(key: str, kind: str | None = None) -> float:
+        chosen = [r for r in results if kind is None or r["kind"] == kind]
+        return sum(r[key] for r in chosen) / max(1, len(chosen))
+
+    summary = {
+        "teacher": str(Path(teacher).resolve()),
+        "steps": steps, "guidance": guidance, "seed": seed,
+        "sampling_seconds": sample_s, "seconds_per_clip": sample_s / max(1, len(prompts)),
+        "color_accuracy": {k: rate("color_ok", k) for k in kinds} | {"all": rate("color_ok")},
+        "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
+        "checks_on_ground_truth": calibrate(cfg),
+        "vae": vae_meta.get("extras", {}),
+        "results": results,
+    }
+    if runs:
+        curve = plot_losses(runs, out / "loss_curves.png")
+        summary["loss_curves"] = str(curve) if curve else None
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"[eval] {len(prompts)} prompts, {steps} DDIM steps, w={guidance}: colour "
+          f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%} "
+          f"(checks on ground truth: {summary['checks_on_ground_truth']}); grids and MP4s -> {out}", flush=True)
+    return summary
