@@ -52,6 +52,12 @@ def build_stack(root: Path) -> MicroStack:
     return _STACKS[root]
 
 
+def existing_stack(root: Path) -> MicroStack:
+    """The stack build_stack wrote under root, without training anything (for subprocesses)."""
+    return MicroStack(root, resolve_config("micro"), root / "vae" / "final", root / "teacher" / "final",
+                      {k: root / "rewards" / k / "final" for k in KINDS})
+
+
 @pytest.fixture(scope="session")
 def micro_stack(tmp_path_factory) -> MicroStack:
     return build_stack(tmp_path_factory.getbasetemp() / "post-training-stack")
