@@ -226,9 +226,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "vae": {"ch": 8, "ch_mult": [1, 2, 2], "norm_groups": 4, "mid_attention": True},
         "unet": {"model_channels": 16, "channel_mult": [1, 2], "attention_resolutions": [1, 2],
                  "num_head_channels": 8, "init_attn_heads": 2, "norm_groups": 4},
+        # One thread: tiny ops gain nothing from two, and a second thread stalls on a busy machine.
         "vae_training": {"steps": 4, "batch_size": 4, "frames_per_clip": 2, "checkpoint_every": 2,
-                         "latent_stats_clips": 4, "crop": 0},
-        "teacher_training": {"steps": 6, "batch_size": 2, "checkpoint_every": 2, "warmup_steps": 2},
+                         "latent_stats_clips": 4, "num_threads": 1},
+        "teacher_training": {"steps": 6, "batch_size": 2, "checkpoint_every": 2, "warmup_steps": 2, "num_threads": 1},
         "logging": {"log_every": 1, "progress": False},
         "sampling": {"steps": 4},
     },
