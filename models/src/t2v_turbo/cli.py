@@ -7,6 +7,8 @@
   eval-teacher    held-out prompts -> sample grid + MP4s, loss curves from TensorBoard, a JSON summary
   make-demo-base  all of the above from nothing: VAE, teacher, evaluation (docs/COMPANION.md)
 
+Post-training (cli_post.py): train-rewards, distill, evaluate, make-demo-student (docs/POST_TRAINING.md).
+
 Every training command saves the whole config with each checkpoint and takes `--resume latest`.
 """
 
@@ -85,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(p)
     p.add_argument("--resume", action="store_true", help="continue interrupted stages from their latest checkpoints")
     p.add_argument("--skip-eval", action="store_true", help="train only")
+
+    from . import cli_post
+
+    cli_post.add_commands(sub)  # train-rewards, distill, evaluate, make-demo-student
     return parser
 
 
@@ -125,6 +131,10 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "make-demo-base":
         return _make_demo_base(args)
+    from . import cli_post
+
+    if args.command in cli_post.COMMANDS:
+        return cli_post.dispatch(args)
     raise AssertionError(args.command)
 
 

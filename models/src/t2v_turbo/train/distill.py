@@ -39,7 +39,7 @@ from ..diffusion.schedule import predicted_x0
 from ..nets.rewards import strided_indices
 from ..nets.unet3d import UNet3D
 from . import checkpoint as ckpt
-from .loop import Stage, batch_rng, train_stage
+from .loop import Stage, batch_rng, process_state, train_stage
 from .motion_guidance import (
     ddim_inverted_reference,
     energy_and_grad,
@@ -477,15 +477,6 @@ def load_frozen(cfg: Config, post: PostConfig, teacher: UNet3D, vae_path: str | 
     return Frozen(teacher=teacher.eval().requires_grad_(False), vae=vae, latent_scale=scale, rewards=rewards,
                   target=target, alphas_cumprod=alphas_cumprod, abar=torch.from_numpy(alphas_cumprod).float(),
                   grid=distillation_grid(cfg.schedule.num_train_timesteps, post.distill.num_ddim_timesteps))
-
-
-def process_state():
-    """accelerate's process state, created as the loop's Accelerator will be (cpu=True without CUDA):
-    a bare PartialState() made first under torchrun on a CPU machine would pin every rank to a
-    single-process state, and each would then train alone."""
-    from accelerate import PartialState
-
-    return PartialState(cpu=not torch.cuda.is_available())
 
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2"]

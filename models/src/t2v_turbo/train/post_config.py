@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from ..config import ConfigError, TrainingConfig, _build
 from ..nets.rewards import RewardNetConfig
+from .reward_data import IMAGE_LABELS, VIDEO_LABELS, label_count
 
 
 # ---------------------------------------------------------------------------------------------
@@ -37,16 +38,17 @@ class RewardTrainingConfig(TrainingConfig):
     keep_checkpoints: int = 2
 
 
-def _content_net(**kw) -> RewardNetConfig:
+def _content_net(labels: list[tuple[str, ...]]) -> RewardNetConfig:
     """Content models (image-text, video-text): a patch stem and two stages, 64 px -> 8x8 at ~17 MMAC
-    a frame, ~2.3x cheaper than the full-resolution tower the quality model needs."""
-    return RewardNetConfig(widths=[24, 48, 96], stem_stride=2, **kw)
+    a frame, ~2.3x cheaper than the full-resolution tower the quality model needs; attribute heads."""
+    return RewardNetConfig(widths=[24, 48, 96], stem_stride=2, aux_labels=label_count(labels))
 
 
 @dataclass
 class ImageTextRewardConfig:
-    net: RewardNetConfig = field(default_factory=_content_net)
+    net: RewardNetConfig = field(default_factory=lambda: _content_net(IMAGE_LABELS))
     training: RewardTrainingConfig = field(default_factory=lambda: RewardTrainingConfig(steps=700))
+    aux_weight: float = 1.0  # attribute heads (colour-shape pairs) next to the contrastive loss
     frames_per_clip: int = 2  # the paper scores M = 2 random frames with its image rewards
     dense_share: float = 0.3  # share of dense captions: robustness to long prompts; rewards see short ones
     augment_degrade: float = 0.3  # share of degraded clips: a blurry generated frame is still a red circle
@@ -62,8 +64,9 @@ class QualityRewardConfig:
 
 @dataclass
 class VideoTextRewardConfig:
-    net: RewardNetConfig = field(default_factory=_content_net)
+    net: RewardNetConfig = field(default_factory=lambda: _content_net(VIDEO_LABELS))
     training: RewardTrainingConfig = field(default_factory=lambda: RewardTrainingConfig(steps=700, batch_size=24))
+    aux_weight: float = 1.0  # attribute heads (colour-motion, shape-motion pairs) next to the contrastive loss
     dense_share: float = 0.25
     augment_degrade: float = 0.2
     counterfactual_share: float = 0.75  # clips that get a twin differing only in one object's motion
@@ -149,7 +152,7 @@ class EvaluationConfig:
     motion: float = 1.0  # the students' motion-strength input at evaluation (fraction of lambda_max)
     kinds: list[str] = field(default_factory=lambda: ["seen", "paraphrase", "unseen-combination"])
     image_frames: int = 4  # frames scored by the image rewards (strided), averaged
-    timing_repeats: int = 1
+    ablation_steps: int = 250  # distillation steps of each ablation row (the demo student runs distill.training.steps)
 
 
 @dataclass
@@ -209,7 +212,8 @@ POST_PRESETS: dict[str, dict[str, Any]] = {
         "distill": {"training": {"steps": 2, "batch_size": 2, "checkpoint_every": 2, "warmup_steps": 1},
                     "clips": 8, "num_ddim_timesteps": 50, "skip": 20},
         "motion": {"cache_draws": 1, "inversion_steps": 2},
-        "evaluation": {"teacher_steps": 2, "student_steps": [1, 2], "kinds": ["seen"], "image_frames": 2},
+        "evaluation": {"teacher_steps": 2, "student_steps": [1, 2], "kinds": ["seen"], "image_frames": 2,
+                       "ablation_steps": 1},
     },
 }
 
