@@ -183,3 +183,17 @@ def test_micro_training_records_heldout_accuracy_and_enforces_the_floor(micro_st
         assert not any(p.requires_grad for p in model.parameters())
     with pytest.raises(RewardTooWeak, match="held-out accuracy"):
         load_reward(micro_stack.rewards["quality"], min_accuracy=1.01)
+
+
+def test_attribute_labels_mark_each_objects_combinations():
+    attrs = {"objects": [{"color": "red", "shape": "text", "word": "GO", "motion": "left"},
+                         {"color": "blue", "shape": "circle", "word": None, "motion": "still"}]}
+    v = rd.video_labels(attrs)
+    assert v.shape == (rd.label_count(rd.VIDEO_LABELS),) and v.sum() == 6  # 2 objects x 3 label spaces
+    colours, shapes, motions = len(rd.COLOR_NAMES), len(rd.SHAPE_NAMES), len(rd.MOTIONS)
+    red, left = rd.COLOR_NAMES.index("red"), rd.MOTIONS.index("left")
+    assert v[red * motions + left] == 1  # (red, left)
+    go = rd.SHAPE_NAMES.index("word GO")
+    assert v[colours * motions + go * motions + left] == 1  # (word GO, left)
+    i = rd.image_labels(attrs)
+    assert i.shape == (colours * shapes + colours + shapes,) and i.sum() == 6

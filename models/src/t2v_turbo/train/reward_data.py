@@ -24,7 +24,7 @@ from ..data.glyphs import aspect
 from ..data.render import render_clip
 from ..data.sampling import MARGIN, ZOOM_IN_SIZE, ZOOM_OUT_SIZE
 from ..data.scene import SHIFT, ZOOM, ClipGeometry, Scene, pan_offset, trajectory
-from ..data.vocabulary import INVISIBLE, MOTIONS, TEXT
+from ..data.vocabulary import COLORS, INVISIBLE, MOTIONS, SHAPES, TEXT, WORDS
 
 OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up", "zoom_in": "zoom_out", "zoom_out": "zoom_in"}
 AXIS = {"left": "x", "right": "x", "up": "y", "down": "y"}
@@ -35,6 +35,56 @@ DEGRADATION_KINDS = ("noise", "blur", "low_contrast", "watermark")
 CORRUPTION_KINDS = ("color_shift", "ghosting", "blocky", "blotches", "patch_shuffle")
 QUALITY_KINDS = DEGRADATION_KINDS + CORRUPTION_KINDS
 MIN_VISIBLE = 2e-3  # mean |worse - better| below this (half a grey level) is no defect to learn from
+
+
+COLOR_NAMES = tuple(COLORS)
+SHAPE_NAMES = (*SHAPES, *(f"word {w}" for w in WORDS))  # a word object is its own "shape"
+
+
+def _shape_name(obj: dict) -> str:
+    return f"word {obj['word']}" if obj["shape"] == TEXT else obj["shape"]
+
+
+def _one_hots(attrs: dict, spaces: list[tuple[str, ...]]) -> np.ndarray:
+    """Multi-label presence vector: for each space (a tuple of attribute names), every object's
+    combination of those attributes, one slot per possible combination, spaces concatenated."""
+    sizes = {"color": len(COLOR_NAMES), "shape": len(SHAPE_NAMES), "motion": len(MOTIONS)}
+
+    def index(obj: dict, name: str) -> int:
+        if name == "color":
+            return COLOR_NAMES.index(obj["color"])
+        if name == "shape":
+            return SHAPE_NAMES.index(_shape_name(obj))
+        return MOTIONS.index(obj["motion"])
+
+    parts = []
+    for space in spaces:
+        size = int(np.prod([sizes[n] for n in space]))
+        v = np.zeros(size, np.float32)
+        for obj in attrs["objects"]:
+            flat = 0
+            for n in space:
+                flat = flat * sizes[n] + index(obj, n)
+            v[flat] = 1.0
+        parts.append(v)
+    return np.concatenate(parts)
+
+
+# What each content model's auxiliary heads predict: a frame shows colours and shapes; a clip also motion.
+IMAGE_LABELS = [("color", "shape"), ("color",), ("shape",)]
+VIDEO_LABELS = [("color", "motion"), ("shape", "motion"), ("motion",)]
+
+
+def image_labels(attrs: dict) -> np.ndarray:
+    return _one_hots(attrs, IMAGE_LABELS)
+
+
+def video_labels(attrs: dict) -> np.ndarray:
+    return _one_hots(attrs, VIDEO_LABELS)
+
+
+def label_count(spaces: list[tuple[str, ...]]) -> int:
+    return len(_one_hots({"objects": []}, spaces))
 
 
 def static_key(attrs: dict) -> str:

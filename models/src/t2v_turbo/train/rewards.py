@@ -36,10 +36,12 @@ from .post_config import PostConfig
 from .reward_data import (
     allowed_motions,
     caption_of,
+    image_labels,
     motion_counterfactual,
     quality_pairs,
     static_key,
     to_unit,
+    video_labels,
     with_motion,
 )
 from .vae import clip_geometry
@@ -122,7 +124,7 @@ def image_text_batch(ds: PromoClips, encoder, post: PostConfig, seed: int, step:
     rng = batch_rng(seed, step)
     idx = rng.integers(0, len(ds), size=(world, b))[rank]
     dense = (rng.random(size=(world, b)) < c.dense_share)[rank]
-    frames, captions, keys = [], [], []
+    frames, captions, keys, labels = [], [], [], []
     for i, use_dense in zip(idx, dense, strict=True):
         item = ds[int(i)]
         t = item["video"].shape[1]
@@ -130,20 +132,36 @@ def image_text_batch(ds: PromoClips, encoder, post: PostConfig, seed: int, step:
         frames.append(item["video"][:, chosen].transpose(0, 1))  # (M, 3, H, W) in [-1, 1] = normalised
         captions.append(item["caption_dense"] if use_dense else item["caption_short"])
         keys.append(static_key(item["attrs"]))
+        labels.append(image_labels(item["attrs"]))
     context, mask = encoder(captions)
-    return {"pixels": torch.cat(frames), "context": context, "mask": mask, "keys": keys, "frames_per_clip": m}
+    return {"pixels": torch.cat(frames), "context": context, "mask": mask, "keys": keys, "frames_per_clip": m,
+            "labels": torch.from_numpy(np.stack(labels))}
 
 
-def image_text_losses(model, batch: dict, generator) -> dict[str, torch.Tensor]:
+def _aux_loss(net, visual: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, per_visual: int
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """BCE of both sides' attribute heads; (loss, exact-match accuracy of the visual side)."""
+    v_logits = net.aux.visual(visual)
+    t_logits = net.aux.text(text)
+    v_target = labels.repeat_interleave(per_visual, dim=0)
+    loss = F.binary_cross_entropy_with_logits(v_logits, v_target) + F.binary_cross_entropy_with_logits(t_logits, labels)
+    exact = ((v_logits.detach() > 0).float() == v_target).all(dim=1).float().mean()
+    return loss * labels.shape[1] / 10, exact  # per-label BCE summed over ~10 effective labels
+
+
+def image_text_losses(model, batch: dict, generator, aux_weight: float) -> dict[str, torch.Tensor]:
     net = _unwrap(model)
-    img = F.normalize(net.embed_pixels(batch["pixels"]), dim=-1)  # (B*M, D)
-    txt = F.normalize(net.embed_text(batch["context"], batch["mask"]), dim=-1)  # (B, D)
+    img_raw = net.embed_pixels(batch["pixels"])  # (B*M, D)
+    txt_raw = net.embed_text(batch["context"], batch["mask"])  # (B, D)
+    img, txt = F.normalize(img_raw, dim=-1), F.normalize(txt_raw, dim=-1)
     keys = batch["keys"]
     same = torch.tensor([[a == b for b in keys] for a in keys])  # (B, B) clips showing the same objects
     positives = same.repeat_interleave(batch["frames_per_clip"], dim=0)  # (B*M, B)
     logits = net.logit_scale.exp().clamp(max=100.0) * img @ txt.t()
     loss = 0.5 * (_multi_positive_ce(logits, positives) + _multi_positive_ce(logits.t(), positives.t()))
-    return {"loss": loss, "top1": _top1(logits.detach(), positives), "scale": net.logit_scale.exp().detach()}
+    aux, exact = _aux_loss(net, img_raw, txt_raw, batch["labels"], batch["frames_per_clip"])
+    return {"loss": loss + aux_weight * aux, "aux": aux.detach(), "aux_exact": exact,
+            "top1": _top1(logits.detach(), positives), "scale": net.logit_scale.exp().detach()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,33 +201,39 @@ def video_text_batch(ds: PromoClips, encoder, post: PostConfig, frames: int, see
     c = post.rewards.video_text
     rng = batch_rng(seed, step)
     idx = rng.integers(0, len(ds), size=(world, c.training.batch_size))[rank]
-    clips, captions, keys, pairs = [], [], [], []
+    clips, captions, keys, pairs, labels = [], [], [], [], []
     for i in idx:
         attrs, _, short, dense = ds.item_attrs(int(i))
         style = "dense" if rng.random() < c.dense_share else "short"
         clips.append(_strided_clip(render_clip(attrs, ds.geometry), frames))
         captions.append(dense if style == "dense" else short)
         keys.append(short)
+        labels.append(video_labels(attrs))
         twin = motion_counterfactual(attrs, ds.geometry, rng, c.opposite_share) if rng.random() < c.counterfactual_share else None
         if twin is not None:
             pairs.append((len(clips) - 1, len(clips)))
             clips.append(_strided_clip(render_clip(twin, ds.geometry), frames))
             captions.append(caption_of(twin, style, rng))
             keys.append(caption_of(twin, "short", rng))
+            labels.append(video_labels(twin))
     context, mask = encoder(captions)
     return {"pixels": torch.stack(clips), "context": context, "mask": mask, "keys": keys,
-            "pairs": torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2)}
+            "pairs": torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2), "labels": torch.from_numpy(np.stack(labels))}
 
 
-def video_text_losses(model, batch: dict, generator, pair_weight: float) -> dict[str, torch.Tensor]:
+def video_text_losses(model, batch: dict, generator, pair_weight: float, aux_weight: float) -> dict[str, torch.Tensor]:
     net = _unwrap(model)
-    vid = F.normalize(net.embed_video(batch["pixels"]), dim=-1)  # (n, D)
-    txt = F.normalize(net.embed_text(batch["context"], batch["mask"]), dim=-1)  # (n, D)
+    vid_raw = net.embed_video(batch["pixels"])  # (n, D)
+    txt_raw = net.embed_text(batch["context"], batch["mask"])  # (n, D)
+    vid, txt = F.normalize(vid_raw, dim=-1), F.normalize(txt_raw, dim=-1)
     keys = batch["keys"]
     positives = torch.tensor([[a == b for b in keys] for a in keys])
     logits = net.logit_scale.exp().clamp(max=100.0) * vid @ txt.t()  # (n, n): row = video, column = caption
     loss = 0.5 * (_multi_positive_ce(logits, positives) + _multi_positive_ce(logits.t(), positives.t()))
-    terms = {"top1": _top1(logits.detach(), positives), "scale": net.logit_scale.exp().detach()}
+    aux, exact = _aux_loss(net, vid_raw, txt_raw, batch["labels"], 1)
+    loss = loss + aux_weight * aux
+    terms = {"top1": _top1(logits.detach(), positives), "scale": net.logit_scale.exp().detach(),
+             "aux": aux.detach(), "aux_exact": exact}
     a, b = batch["pairs"][:, 0], batch["pairs"][:, 1]
     if len(a):
         # Each clip of a pair against its twin, both ways: caption given the clip, clip given the caption.
@@ -361,6 +385,7 @@ def reward_stage(kind: str, cfg: Config, post: PostConfig, encoder) -> Stage:
     if kind not in KINDS:
         raise ValueError(f"unknown reward model {kind!r}; kinds are {KINDS}")
     section = getattr(post.rewards, kind)
+    encoder = encoder if isinstance(encoder, TextContexts) else TextContexts(encoder)
     seed = section.training.seed
     torch.manual_seed(seed)
     model = build_reward(kind, section.net, cfg.geometry.height)
@@ -369,7 +394,7 @@ def reward_stage(kind: str, cfg: Config, post: PostConfig, encoder) -> Stage:
     if kind == "image_text":
         ds = _dataset(cfg, "train", section.augment_degrade)
         return Stage(f"reward_{kind}", model, lambda s, r, w: image_text_batch(ds, encoder, post, seed, s, r, w),
-                     lambda m, b, g: image_text_losses(m, b, g), extras=extras)
+                     lambda m, b, g: image_text_losses(m, b, g, section.aux_weight), extras=extras)
     if kind == "quality":
         ds = _dataset(cfg, "train", 0.0)
         return Stage(f"reward_{kind}", model, lambda s, r, w: quality_batch(ds, post, seed, s, r, w),
@@ -378,7 +403,7 @@ def reward_stage(kind: str, cfg: Config, post: PostConfig, encoder) -> Stage:
     frames = section.net.frames
     return Stage(f"reward_{kind}", model,
                  lambda s, r, w: video_text_batch(ds, encoder, post, frames, seed, s, r, w),
-                 lambda m, b, g: video_text_losses(m, b, g, section.pair_weight), extras=extras)
+                 lambda m, b, g: video_text_losses(m, b, g, section.pair_weight, section.aux_weight), extras=extras)
 
 
 def train_reward(kind: str, cfg: Config, post: PostConfig, run_dir: str | Path, resume: str | None = None,
