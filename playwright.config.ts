@@ -37,8 +37,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    // The production build, as users get it (service worker included).
-    command: `npx vite build --logLevel warn && npx vite preview --port ${port} --strictPort`,
+    // The production build, as users get it, plus the engine harness page (`--mode test`).
+    command: `npx vite build --mode test --logLevel warn && npx vite preview --port ${port} --strictPort`,
     url: `http://localhost:${port}`,
     reuseExistingServer: false,
     timeout: 180_000,

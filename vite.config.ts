@@ -37,11 +37,21 @@ function ortRuntime(): Plugin {
   };
 }
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [react(), ortRuntime()],
   server: { headers: isolation, port: 5173, strictPort: false },
   preview: { headers: isolation, port: 4173 },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
-});
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    rollupOptions: {
+      // `--mode test` (the E2E build) adds the engine harness page; the studio itself is the same.
+      input: {
+        main: join(import.meta.dirname, 'index.html'),
+        ...(mode === 'test' ? { harness: join(import.meta.dirname, 'e2e/harness/engine.html') } : {}),
+      },
+    },
+  },
+}));

@@ -1,20 +1,16 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Engine } from './engine/protocol';
+import { WorkerEngine } from './engine/worker-client';
 import { bootStudio } from './state/actions/boot';
 import { setEngine } from './state/engine';
 import { App } from './studio/App';
 import './studio/studio.css';
 
-/**
- * ══ ENGINE WIRING: the single place the studio's engine is created. ══
- * When app/engine/worker-client.ts lands, replace the body with
- *   return new WorkerEngine();
- * (import { WorkerEngine } from './engine/worker-client'). Until then the studio runs without
- * one and says "Model not loaded" wherever generation would be offered.
- */
+/** The studio's engine: onnxruntime-web and our WGSL kernels in a Web Worker, off the UI thread. */
 function createEngine(): Engine | undefined {
-  return undefined;
+  if (typeof Worker === 'undefined') return undefined;
+  return new WorkerEngine();
 }
 
 setEngine(createEngine());

@@ -2,6 +2,11 @@
  * WorkerEngine: the app's Engine, a proxy to engine.worker.ts. Calls become messages with ids;
  * an AbortSignal or `cancel()` sends a cancel request, which the worker's engine honours within
  * one denoising step. If the worker dies, every pending call fails with a typed error.
+ *
+ * Device loss: onnxruntime-web cannot rebuild its WebGPU backend in a realm whose device was lost,
+ * so the proxy replaces the whole worker and reloads the last package there (from Cache Storage,
+ * so no download); the failed call still rejects with 'device-lost' so the UI can offer a retry,
+ * and the next call waits for the reload.
  */
 import { cancelledError, EngineError, fromWire } from './errors';
 import type {
@@ -27,32 +32,47 @@ interface Pending {
   onProgress?: (p: Progress) => void;
 }
 
+const spawnEngineWorker = () =>
+  new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+
 export class WorkerEngine implements Engine {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private lastLoad?: LoadRequest;
+  private recovering?: Promise<unknown>;
 
-  constructor(worker?: Worker) {
-    this.worker =
-      worker ?? new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
-    this.worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
-    this.worker.onerror = (event) => this.failAll(`The engine worker crashed: ${event.message || 'unknown error'}`);
-    this.worker.onmessageerror = () => this.failAll('The engine worker sent a message that could not be read.');
+  constructor(private readonly spawn: () => Worker = spawnEngineWorker) {
+    this.worker = this.start();
   }
 
-  load(request: LoadRequest, options?: CallOptions): Promise<LoadResult> {
-    return this.call('load', request, options) as Promise<LoadResult>;
+  private start(): Worker {
+    const worker = this.spawn();
+    worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
+    worker.onerror = (event) => this.failAll(`The engine worker crashed: ${event.message || 'unknown error'}`);
+    worker.onmessageerror = () => this.failAll('The engine worker sent a message that could not be read.');
+    return worker;
   }
 
-  generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResult> {
+  async load(request: LoadRequest, options?: CallOptions): Promise<LoadResult> {
+    await this.recovering;
+    const result = (await this.call('load', request, options)) as LoadResult;
+    this.lastLoad = request;
+    return result;
+  }
+
+  async generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResult> {
+    await this.recovering;
     return this.call('generate', request, options) as Promise<GenerateResult>;
   }
 
-  score(request: ScoreRequest, options?: CallOptions): Promise<ScoreResult> {
+  async score(request: ScoreRequest, options?: CallOptions): Promise<ScoreResult> {
+    await this.recovering;
     return this.call('score', request, options) as Promise<ScoreResult>;
   }
 
-  extractMotion(request: ExtractMotionRequest, options?: CallOptions): Promise<ExtractMotionResult> {
+  async extractMotion(request: ExtractMotionRequest, options?: CallOptions): Promise<ExtractMotionResult> {
+    await this.recovering;
     return this.call('extractMotion', request, options) as Promise<ExtractMotionResult>;
   }
 
@@ -97,7 +117,24 @@ export class WorkerEngine implements Engine {
     }
     this.pending.delete(message.id);
     if (message.kind === 'return') pending.resolve(message.content);
-    else pending.reject(fromWire(message.error));
+    else {
+      if (message.error.kind === 'device-lost') this.recover();
+      pending.reject(fromWire(message.error));
+    }
+  }
+
+  /** A fresh worker (and with it a fresh onnxruntime and GPUDevice), reloading the last package. */
+  private recover(): void {
+    if (this.recovering) return;
+    this.worker.terminate();
+    this.failAll('The GPU device was lost; the engine is restarting.');
+    this.worker = this.start();
+    const reload = this.lastLoad ? this.call('load', this.lastLoad) : Promise.resolve();
+    this.recovering = reload
+      .catch(() => undefined)
+      .finally(() => {
+        this.recovering = undefined;
+      });
   }
 
   private failAll(message: string): void {
