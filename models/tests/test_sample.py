@@ -19,6 +19,16 @@ from t2v_turbo.train.teacher import load_teacher, load_text_encoder, train_teach
 from t2v_turbo.train.vae import load_vae, train_vae
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Micro-sized ops gain nothing from a second thread and stall on a busy shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
 @pytest.fixture(scope="module")
 def micro_teacher(tmp_path_factory) -> Path:
     cfg = resolve_config("micro")

@@ -16,6 +16,15 @@ from t2v_turbo.nets.unet3d import TemporalConv, TemporalConvBlock, UNet3D
 REFERENCE = Path("/work/shared/reference/vc2-t2v-turbo-v2-unet.tsv")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Micro-sized ops gain nothing from a second thread and stall on a busy shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
     shapes = {}
     for line in path.read_text().splitlines()[1:]:
@@ -157,7 +166,9 @@ def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path):
             return (eps, *maps)
 
     path = tmp_path / "unet.onnx"
-    torch.onnx.export(WithMaps(unet), (x, t[:1], ctx, fps), str(path), dynamo=True,
+    # The TorchScript tracer (~10 s here) proves the forward has no data-dependent control flow; the
+    # shipped graphs use the dynamo exporter, whose parity tests/test_export.py owns (~1 min).
+    torch.onnx.export(WithMaps(unet).eval(), (x, t[:1], ctx, fps), str(path), dynamo=False,
                       input_names=["sample", "timestep", "context", "fps"])
     model = onnx.load(str(path))
     weights = {init.name: tuple(init.dims) for init in model.graph.initializer}

@@ -11,6 +11,16 @@ from t2v_turbo.config import resolve_config
 from t2v_turbo.nets.vae import AutoencoderKL
 from t2v_turbo.train.vae import sobel_magnitude, vae_losses
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Micro-sized ops gain nothing from a second thread and stall on a busy shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 REFERENCE = Path("/work/shared/reference/vc2-vae-and-text-encoder.tsv")
 
 
