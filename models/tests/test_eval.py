@@ -102,3 +102,14 @@ def test_make_demo_student_writes_the_report(micro_stack, tmp_path: Path):  # no
     demo = [r for r in result["rows"] if r["name"] == "demo student @1"][0]
     assert len(demo["prompts"]) == len(result["prompts"])
     assert all(np.isfinite(demo[k]) for k in ("video_text", "quality", "image_text", "motion", "seconds"))
+
+
+def test_cli_routes_post_training_commands_and_rejects_bad_keys(capsys):
+    from t2v_turbo.cli import build_parser, main
+
+    args = build_parser().parse_args(["distill", "--teacher", "t", "--out", "o", "--set", "distill.skip=5"])
+    assert args.command == "distill" and args.overrides == ["distill.skip=5"]
+    assert main(["distill", "--teacher", "t", "--out", "o", "--set", "distill.nope=1"]) == 2
+    assert "unknown config key 'distill.nope'" in capsys.readouterr().err
+    assert main(["distill", "--teacher", "t", "--out", "o", "--set", "unet.model_channels=8"]) == 2
+    assert "a student keeps its teacher's config" in capsys.readouterr().err

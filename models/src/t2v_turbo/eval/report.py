@@ -44,10 +44,7 @@ class Judges:
     def load(cls, post: PostConfig) -> Judges:
         from ..train.rewards import load_reward
 
-        r = post.reward_loss
-        models = {k: load_reward(p, min_accuracy=post.rewards.min_accuracy)[0]
-                  for k, p in (("image_text", r.image_text_path), ("quality", r.quality_path),
-                               ("video_text", r.video_text_path))}
+        models = {k: load_reward(p, min_accuracy=post.rewards.min_accuracy)[0] for k, p in judge_paths(post).items()}
         return cls(**models, image_frames=post.evaluation.image_frames)
 
     @torch.no_grad()
@@ -65,6 +62,14 @@ class Judges:
             "quality": float(self.quality(image).mean()),
             "video_text": float(self.video_text(clip, context, mask)[0]),
         }
+
+
+def judge_paths(post: PostConfig) -> dict[str, str]:
+    """The reward models that score: independent judges when evaluation.judges is set, else the rewards."""
+    if post.evaluation.judges:
+        return {k: str(Path(post.evaluation.judges) / k / "final") for k in ("image_text", "quality", "video_text")}
+    r = post.reward_loss
+    return {"image_text": r.image_text_path, "quality": r.quality_path, "video_text": r.video_text_path}
 
 
 def eval_prompts(kinds: list[str]) -> list[dict]:
@@ -177,9 +182,15 @@ def _reward_info(post: PostConfig) -> dict:
 
     r = post.reward_loss
     out = {}
-    for kind, path in (("image_text", r.image_text_path), ("quality", r.quality_path), ("video_text", r.video_text_path)):
+    paths = {"image_text": r.image_text_path, "quality": r.quality_path, "video_text": r.video_text_path}
+    judges = judge_paths(post)
+    for kind, path in paths.items():
         _, meta = ckpt.load_final(path)
         ex = meta["extras"]
         out[kind] = {"path": str(path), "heldout": ex.get("heldout"), "input": ex.get("input"), "net": ex.get("net"),
                      "train_seconds": ex.get("train_seconds"), "steps": meta["step"]}
+        if judges[kind] != path:
+            _, jmeta = ckpt.load_final(judges[kind])
+            out[kind]["judge"] = {"path": judges[kind], "heldout": jmeta["extras"].get("heldout"),
+                                  "seed": jmeta["extras"]["post"]["rewards"][kind]["training"]["seed"]}
     return out

@@ -113,6 +113,7 @@ def make_demo_student(post: PostConfig, preset: str, teacher: str | Path, out: s
     result["ablation_rows"] = [label for _, label, _ in ABLATION_ROWS] if not skip_ablation else []
     result["ablation_steps"] = base.evaluation.ablation_steps
     result["teacher"] = str(Path(teacher).resolve())
+    result["post"] = base.to_dict()
     report = Path(report)
     report.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(root / "eval" / "grid.png", report.with_suffix(".grid.png"))

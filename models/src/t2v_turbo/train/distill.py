@@ -360,7 +360,8 @@ def teacher_solver(frozen: Frozen, batch: dict, z_t: torch.Tensor, t: torch.Tens
                                          fps[i], frozen.abar, post, batch["ref_noise"][i], frozen.alphas_cumprod)
         lam = _bcast(batch["motion"] * post.motion.lambda_max * guided.float())
         delta = lam * (1 - _bcast(frozen.abar[t])).sqrt() * grad
-        stats["guidance_ratio"] = (delta.flatten(1).norm(dim=1) / eps.flatten(1).norm(dim=1))[guided].mean()
+        ratio = delta.flatten(1).norm(dim=1) / eps.flatten(1).norm(dim=1).clamp_min(1e-8)  # an untrained eps is 0
+        stats["guidance_ratio"] = ratio[guided].mean()
         eps = guided_eps(eps, grad, lam, _bcast(frozen.abar[t]))
     a_t, a_prev = _bcast(frozen.abar[t]), _bcast(frozen.abar[t_prev])
     x0 = predicted_x0(z_t, eps, a_t)
