@@ -25,8 +25,15 @@ def test_presets_resolve_and_demo_is_the_default():
 
 
 def test_overrides_are_typed_json():
-    cfg = resolve_config("micro", overrides=["unet.model_channels=32", "unet.channel_mult=[1,2]",
-                                             "sampling.guidance=5", "logging.progress=true"])
+    cfg = resolve_config(
+        "micro",
+        overrides=[
+            "unet.model_channels=32",
+            "unet.channel_mult=[1,2]",
+            "sampling.guidance=5",
+            "logging.progress=true",
+        ],
+    )
     assert cfg.unet.model_channels == 32 and cfg.unet.channel_mult == [1, 2]
     assert cfg.sampling.guidance == 5.0 and isinstance(cfg.sampling.guidance, float)
     assert cfg.logging.progress is True
@@ -39,7 +46,7 @@ def test_overrides_are_typed_json():
         ("trainig.steps=3", "unknown config key 'trainig'"),
         ("unet.model_channels=32.5", "unet.model_channels must be an integer"),
         ("unet.model_channels=true", "unet.model_channels must be an integer"),
-        ("unet.channel_mult=[1,\"x\"]", "unet.channel_mult[1] must be an integer"),
+        ('unet.channel_mult=[1,"x"]', "unet.channel_mult[1] must be an integer"),
         ("logging.progress=1", "logging.progress must be true or false"),
         ("teacher_training.mixed_precision=fp8", "teacher_training.mixed_precision must be one of"),
         ("teacher_training.text_dropout=1.5", "teacher_training.text_dropout must lie in [0, 1]"),
@@ -70,7 +77,7 @@ def test_json_file_layer_is_strict(tmp_path: Path):
 
 
 def test_round_trip_through_json(tmp_path: Path):
-    cfg = resolve_config("micro", overrides=["data.caption_mix={\"short\": 1.0}"])
+    cfg = resolve_config("micro", overrides=['data.caption_mix={"short": 1.0}'])
     path = tmp_path / "config.json"
     path.write_text(cfg.to_json())
     assert load_config(path) == cfg
@@ -81,9 +88,21 @@ def test_round_trip_through_json(tmp_path: Path):
 def test_cli_rejects_a_bad_key_before_any_work(tmp_path: Path):
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "t2v_turbo", "train-vae", "--preset", "micro", "--out", str(out),
-         "--set", "vae.chanels=8"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "t2v_turbo",
+            "train-vae",
+            "--preset",
+            "micro",
+            "--out",
+            str(out),
+            "--set",
+            "vae.chanels=8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "unknown config key 'vae.chanels'" in proc.stderr

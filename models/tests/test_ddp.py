@@ -8,7 +8,6 @@ import os
 import socket
 from pathlib import Path
 
-import pytest
 import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
@@ -18,7 +17,11 @@ from t2v_turbo.train.loop import train_stage
 from t2v_turbo.train.teacher import build_cache, load_text_encoder, teacher_stage
 from t2v_turbo.train.vae import train_vae
 
-OVERRIDES = ["teacher_training.steps=2", "teacher_training.checkpoint_every=2", "teacher_training.num_threads=1"]
+OVERRIDES = [
+    "teacher_training.steps=2",
+    "teacher_training.checkpoint_every=2",
+    "teacher_training.num_threads=1",
+]
 
 
 def _free_port() -> int:
@@ -28,8 +31,16 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, world: int, port: int, vae: str, run: str, out: str) -> None:
-    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
-                       "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(world)})
+    os.environ.update(
+        {
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_RANK": str(rank),
+            "LOCAL_WORLD_SIZE": str(world),
+        }
+    )
     cfg = resolve_config("micro", overrides=OVERRIDES)
     stage = teacher_stage(cfg, run, vae)  # the cache exists: no rank re-encodes
     drawn = []
@@ -42,7 +53,9 @@ def _worker(rank: int, world: int, port: int, vae: str, run: str, out: str) -> N
 
     stage.batch_fn = recording
     train_stage(stage, cfg, cfg.teacher_training, run)
-    save_file({k: v.contiguous() for k, v in stage.model.state_dict().items()}, f"{out}/rank{rank}.safetensors")
+    save_file(
+        {k: v.contiguous() for k, v in stage.model.state_dict().items()}, f"{out}/rank{rank}.safetensors"
+    )
     Path(f"{out}/rank{rank}.json").write_text(json.dumps(drawn))
     torch.distributed.destroy_process_group()
 
@@ -51,8 +64,12 @@ def test_two_rank_gloo_step_gives_identical_weights(tmp_path: Path):
     cfg = resolve_config("micro", overrides=OVERRIDES)
     vae = train_vae(resolve_config("micro"), tmp_path / "vae")
     build_cache(cfg, vae, load_text_encoder(cfg), tmp_path / "teacher" / "cache")
-    mp.spawn(_worker, args=(2, _free_port(), str(vae), str(tmp_path / "teacher"), str(tmp_path)), nprocs=2,
-             join=True)
+    mp.spawn(
+        _worker,
+        args=(2, _free_port(), str(vae), str(tmp_path / "teacher"), str(tmp_path)),
+        nprocs=2,
+        join=True,
+    )
 
     w0, w1 = load_file(str(tmp_path / "rank0.safetensors")), load_file(str(tmp_path / "rank1.safetensors"))
     for key in w0:

@@ -28,7 +28,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-
 @pytest.fixture(scope="module")
 def micro_teacher(tmp_path_factory) -> Path:
     cfg = resolve_config("micro")
@@ -61,7 +60,7 @@ def test_sampler_runs_and_is_seeded(micro_teacher: Path):
 def test_mp4_round_trip(tmp_path: Path):
     frames = np.zeros((16, 64, 64, 3), dtype=np.uint8)
     for t in range(16):
-        frames[t, 20:30, 4 + 3 * t:14 + 3 * t] = (220, 30, 40)  # a red block moving right
+        frames[t, 20:30, 4 + 3 * t : 14 + 3 * t] = (220, 30, 40)  # a red block moving right
     path = write_mp4(frames, tmp_path / "clip.mp4", fps=8, upscale=2)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -85,9 +84,27 @@ def test_to_uint8_rounds_like_the_browser():
 def test_sample_command_writes_mp4_frames_and_grid(micro_teacher: Path, tmp_path: Path):
     out = tmp_path / "samples"
     proc = subprocess.run(
-        [sys.executable, "-m", "t2v_turbo", "sample", "--teacher", str(micro_teacher), "--prompt",
-         "a crimson disc sliding left", "--out", str(out), "--steps", "3", "--frames", "--grid", "--upscale", "2"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "t2v_turbo",
+            "sample",
+            "--teacher",
+            str(micro_teacher),
+            "--prompt",
+            "a crimson disc sliding left",
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            "--frames",
+            "--grid",
+            "--upscale",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert (out / "sample_000.mp4").is_file() and (out / "grid.png").is_file()

@@ -23,9 +23,18 @@ def micro_vae(tmp_path_factory) -> Path:
 
 
 def test_vae_loss_decreases_and_is_measured(tmp_path: Path):
-    cfg = resolve_config("micro", overrides=["vae_training.steps=40", "vae_training.checkpoint_every=40",
-                                             "vae_training.batch_size=16", "logging.log_every=10"])
-    frames = torch.cat([dataset(cfg, "val", 8)[i]["video"].transpose(0, 1) for i in range(4)])  # held-out frames
+    cfg = resolve_config(
+        "micro",
+        overrides=[
+            "vae_training.steps=40",
+            "vae_training.checkpoint_every=40",
+            "vae_training.batch_size=16",
+            "logging.log_every=10",
+        ],
+    )
+    frames = torch.cat(
+        [dataset(cfg, "val", 8)[i]["video"].transpose(0, 1) for i in range(4)]
+    )  # held-out frames
 
     def eval_loss(model) -> float:
         with torch.no_grad():
@@ -43,8 +52,15 @@ def test_vae_loss_decreases_and_is_measured(tmp_path: Path):
 
 
 def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path):
-    cfg = resolve_config("micro", overrides=["teacher_training.steps=40", "teacher_training.checkpoint_every=40",
-                                             "teacher_training.batch_size=4", "teacher_training.lr=1e-3"])
+    cfg = resolve_config(
+        "micro",
+        overrides=[
+            "teacher_training.steps=40",
+            "teacher_training.checkpoint_every=40",
+            "teacher_training.batch_size=4",
+            "teacher_training.lr=1e-3",
+        ],
+    )
     abar = noise_schedule(cfg).alphas_cumprod_torch()
     vae, scale, _ = load_vae(micro_vae)
     video = torch.stack([dataset(cfg, "val", 8)[i]["video"] for i in range(4)])
@@ -52,7 +68,9 @@ def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path):
 
     def eval_loss(model) -> float:
         with torch.no_grad():  # fixed timesteps and noise: the same question before and after
-            return teacher_losses(model.eval(), batch, torch.Generator().manual_seed(0), cfg, abar)["mse"].item()
+            return teacher_losses(model.eval(), batch, torch.Generator().manual_seed(0), cfg, abar)[
+                "mse"
+            ].item()
 
     torch.manual_seed(cfg.teacher_training.seed)
     before = eval_loss(build_unet(cfg))
@@ -96,8 +114,14 @@ def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path: 
 
 
 def test_checkpoints_rotate_and_carry_the_config(tmp_path: Path):
-    cfg = resolve_config("micro", overrides=["vae_training.steps=5", "vae_training.checkpoint_every=1",
-                                             "vae_training.keep_checkpoints=2"])
+    cfg = resolve_config(
+        "micro",
+        overrides=[
+            "vae_training.steps=5",
+            "vae_training.checkpoint_every=1",
+            "vae_training.keep_checkpoints=2",
+        ],
+    )
     train_stage(_vae_stage(cfg), cfg, cfg.vae_training, tmp_path)
     kept = ckpt.list_checkpoints(tmp_path)
     assert [p.name for p in kept] == ["step-000004", "step-000005"]

@@ -19,8 +19,14 @@ from t2v_turbo.train.vae import train_vae
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    cfg = resolve_config("micro", overrides=["teacher_training.steps=6", "teacher_training.checkpoint_every=2",
-                                             "teacher_training.keep_checkpoints=5"])
+    cfg = resolve_config(
+        "micro",
+        overrides=[
+            "teacher_training.steps=6",
+            "teacher_training.checkpoint_every=2",
+            "teacher_training.keep_checkpoints=5",
+        ],
+    )
     vae = train_vae(resolve_config("micro"), tmp_path_factory.mktemp("vae"))
     return cfg, vae, load_text_encoder(cfg)
 
@@ -48,10 +54,15 @@ def test_resume_latest_matches_an_uninterrupted_run(setup, tmp_path: Path):
         for key in a:
             assert torch.equal(a[key], b[key]), f"{name}:{key} differs after resuming"
     # The resumed run really trained from step 4: its step-4 weights differ from its step-6 weights.
-    w4, w6 = _weights(run / "checkpoints/step-000004", "model.safetensors"), _weights(run / last, "model.safetensors")
+    w4, w6 = (
+        _weights(run / "checkpoints/step-000004", "model.safetensors"),
+        _weights(run / last, "model.safetensors"),
+    )
     assert any(not torch.equal(w4[k], w6[k]) for k in w6)
-    assert torch.equal(_weights(straight, "model.safetensors")["out.2.weight"],
-                       _weights(run / "final", "model.safetensors")["out.2.weight"])
+    assert torch.equal(
+        _weights(straight, "model.safetensors")["out.2.weight"],
+        _weights(run / "final", "model.safetensors")["out.2.weight"],
+    )
 
 
 def test_resume_refuses_a_different_model(setup, tmp_path: Path):

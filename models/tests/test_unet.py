@@ -30,7 +30,7 @@ def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
     for line in path.read_text().splitlines()[1:]:
         name, shape = line.split("\t")
         if name.startswith(prefix):
-            shapes[name[len(prefix):]] = tuple(int(d) for d in shape.split("x")) if shape else ()
+            shapes[name[len(prefix) :]] = tuple(int(d) for d in shape.split("x")) if shape else ()
     return shapes
 
 
@@ -92,10 +92,10 @@ def test_temporal_conv_block_equals_its_3d_reference():
             p.add_(torch.randn_like(p) * 0.1)  # conv4 starts at zero; make it count
     b, c, t, h, w = 2, 8, 5, 3, 4
     x5 = torch.randn(b, c, t, h, w)
-    ref = x5
+    y = x5
     for seq in (block.conv1, block.conv2, block.conv3, block.conv4):
         norm, conv = seq[0], seq[-1]
-        y = F.silu(F.group_norm(ref if seq is block.conv1 else y, 4, norm.weight, norm.bias, norm.eps))
+        y = F.silu(F.group_norm(y, 4, norm.weight, norm.bias, norm.eps))  # statistics over (C/g, T, H, W)
         y = F.conv3d(y, conv.weight, conv.bias, padding=(1, 0, 0))
     ref = x5 + y
     folded = x5.transpose(1, 2).reshape(b * t, c, h, w)  # (B*T, C, H, W) as the UNet holds it
@@ -168,8 +168,13 @@ def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path):
     path = tmp_path / "unet.onnx"
     # The TorchScript tracer (~10 s here) proves the forward has no data-dependent control flow; the
     # shipped graphs use the dynamo exporter, whose parity tests/test_export.py owns (~1 min).
-    torch.onnx.export(WithMaps(unet).eval(), (x, t[:1], ctx, fps), str(path), dynamo=False,
-                      input_names=["sample", "timestep", "context", "fps"])
+    torch.onnx.export(
+        WithMaps(unet).eval(),
+        (x, t[:1], ctx, fps),
+        str(path),
+        dynamo=False,
+        input_names=["sample", "timestep", "context", "fps"],
+    )
     model = onnx.load(str(path))
     weights = {init.name: tuple(init.dims) for init in model.graph.initializer}
     for node in model.graph.node:

@@ -69,7 +69,9 @@ def test_video_encode_is_per_frame():
                 mean, _ = vae.encode_frames(video[b, :, t][None])
                 torch.testing.assert_close(z[b, :, t], mean[0], rtol=1e-4, atol=1e-5)
         frames = vae.decode(z)
-        torch.testing.assert_close(frames[1, :, 2], vae.decode_frames(z[1, :, 2][None])[0], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            frames[1, :, 2], vae.decode_frames(z[1, :, 2][None])[0], rtol=1e-4, atol=1e-5
+        )
 
 
 def test_objective_terms():
@@ -82,7 +84,9 @@ def test_objective_terms():
     assert all(torch.isfinite(v) for v in terms.values())
     assert terms["kl"] >= 0
     t = cfg.vae_training
-    expected = terms["l1"] + t.mse_weight * terms["mse"] + t.edge_weight * terms["edge"] + t.kl_weight * terms["kl"]
+    expected = (
+        terms["l1"] + t.mse_weight * terms["mse"] + t.edge_weight * terms["edge"] + t.kl_weight * terms["kl"]
+    )
     torch.testing.assert_close(terms["loss"], expected)
 
 

@@ -31,20 +31,35 @@ from .config import PRESETS, ConfigError, resolve_config
 
 def _config_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("configuration")
-    g.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="base configuration (default: demo)")
-    g.add_argument("--config", default=None, help="JSON file merged over the preset (same structure as `config`)")
-    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one key, e.g. --set unet.model_channels=32 (repeatable; JSON values)")
+    g.add_argument(
+        "--preset", default="demo", choices=sorted(PRESETS), help="base configuration (default: demo)"
+    )
+    g.add_argument(
+        "--config", default=None, help="JSON file merged over the preset (same structure as `config`)"
+    )
+    g.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one key, e.g. --set unet.model_channels=32 (repeatable; JSON values)",
+    )
 
 
 def _resume_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--resume", default=None, metavar="latest|PATH",
-                   help="continue from the newest checkpoint of the run ('latest') or from a step-* folder")
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="latest|PATH",
+        help="continue from the newest checkpoint of the run ('latest') or from a step-* folder",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m t2v_turbo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m t2v_turbo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("config", help="print the resolved config as JSON")
@@ -63,13 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="prompt -> MP4 with the teacher (DDIM + CFG)")
     p.add_argument("--teacher", required=True, help="the teacher's final/ folder")
-    p.add_argument("--vae", default=None, help="VAE final/ folder (default: the one the teacher was trained with)")
+    p.add_argument(
+        "--vae", default=None, help="VAE final/ folder (default: the one the teacher was trained with)"
+    )
     p.add_argument("--prompt", action="append", required=True, help="text prompt (repeatable)")
     p.add_argument("--out", required=True, help="output folder: one MP4 per prompt (sample_000.mp4, ...)")
     p.add_argument("--frames", action="store_true", help="also write each clip's frames as PNGs")
     p.add_argument("--grid", action="store_true", help="also write grid.png (a row of frames per prompt)")
     p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: sampling.steps, 50)")
-    p.add_argument("--guidance", type=float, default=None, help="CFG scale w (default: sampling.guidance, 7.5)")
+    p.add_argument(
+        "--guidance", type=float, default=None, help="CFG scale w (default: sampling.guidance, 7.5)"
+    )
     p.add_argument("--seed", type=int, default=None, help="noise seed; prompt i uses seed + i")
     p.add_argument("--upscale", type=int, default=4, help="nearest-neighbour upscale of the MP4 (default 4)")
 
@@ -79,13 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--kinds", default="seen,paraphrase,unseen-combination",
-                   help="EVAL_PROMPTS kinds to sample (comma-separated)")
+    p.add_argument(
+        "--kinds",
+        default="seen,paraphrase,unseen-combination",
+        help="EVAL_PROMPTS kinds to sample (comma-separated)",
+    )
 
     p = sub.add_parser("make-demo-base", help="reproduce the demo VAE + teacher from nothing")
     p.add_argument("--out", default="models/runs/demo", help="run root (vae/, teacher/, eval/)")
     _config_args(p)
-    p.add_argument("--resume", action="store_true", help="continue interrupted stages from their latest checkpoints")
+    p.add_argument(
+        "--resume", action="store_true", help="continue interrupted stages from their latest checkpoints"
+    )
     p.add_argument("--skip-eval", action="store_true", help="train only")
 
     from . import cli_post
@@ -126,8 +150,14 @@ def _dispatch(args) -> int:
     if args.command == "eval-teacher":
         from .evaluate import evaluate_teacher
 
-        evaluate_teacher(args.teacher, args.out, kinds=args.kinds.split(","), steps=args.steps,
-                         guidance=args.guidance, seed=args.seed)
+        evaluate_teacher(
+            args.teacher,
+            args.out,
+            kinds=args.kinds.split(","),
+            steps=args.steps,
+            guidance=args.guidance,
+            seed=args.seed,
+        )
         return 0
     if args.command == "make-demo-base":
         return _make_demo_base(args)
@@ -196,10 +226,14 @@ def _make_demo_base(args) -> int:
         from .evaluate import evaluate_teacher
 
         t0 = time.time()
-        evaluate_teacher(teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"})
+        evaluate_teacher(
+            teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"}
+        )
         timings["eval_s"] = time.time() - t0
     (root / "timings.json").write_text(json.dumps(timings, indent=2))
-    print(f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}")
+    print(
+        f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}"
+    )
     return 0
 
 

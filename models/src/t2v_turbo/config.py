@@ -37,7 +37,9 @@ class DataConfig:
     seed: int = 0  # the procedural dataset is a pure function of (seed, split, index)
     train_length: int = 100_000  # virtual size of the on-the-fly train split; more than we ever draw
     degrade_prob: float = 0.2  # share of degraded clips, so that curation has something to find
-    caption_mix: dict[str, float] = field(default_factory=lambda: {"short": 0.5, "dense": 0.5})  # paper: equal parts
+    caption_mix: dict[str, float] = field(
+        default_factory=lambda: {"short": 0.5, "dense": 0.5}
+    )  # paper: equal parts
     teacher_clips: int = 1200  # fixed clips whose VAE latents and text encodings are cached for the teacher
     val_clips: int = 48  # held-out (val split) clips for the VAE's PSNR
 
@@ -57,7 +59,9 @@ class VAEConfig:
     num_res_blocks: int = 1  # VC2: 2; one block per level halves the encoder cost
     z_channels: int = 4  # the latent width of every SD-family VAE
     attn_resolutions: list[int] = field(default_factory=list)  # VC2 has none outside the mid block
-    mid_attention: bool = False  # LDM/VC2 have one attention layer in the mid block; flat graphics do not need it
+    mid_attention: bool = (
+        False  # LDM/VC2 have one attention layer in the mid block; flat graphics do not need it
+    )
     dropout: float = 0.0
     # LDM uses GroupNorm(32) on 128+ channels (4+ per group). On 16 channels, 32 groups would not
     # divide and 16 would be instance norm, which erases the flat colours these frames consist of.
@@ -71,7 +75,9 @@ class UNetConfig:
     in_channels: int = 4  # = VAE z_channels
     out_channels: int = 4  # epsilon has the latent's shape
     model_channels: int = 32  # sized to the CPU budget: ~0.1 s per clip and training step (VC2: 320)
-    channel_mult: list[int] = field(default_factory=lambda: [1, 2, 2])  # 16 -> 8 -> 4 latent px (VC2: [1,2,4,4])
+    channel_mult: list[int] = field(
+        default_factory=lambda: [1, 2, 2]
+    )  # 16 -> 8 -> 4 latent px (VC2: [1,2,4,4])
     num_res_blocks: int = 1  # VC2: 2
     # Downsample factors with transformers. VC2: [1, 2, 4]; attention over the 16x16 level would
     # double the step time here, and text already reaches the 8x8 and 4x4 levels.
@@ -88,7 +94,9 @@ class UNetConfig:
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
     dropout: float = 0.0  # VC2 uses 0.1; at our step counts the model underfits, so no dropout
-    norm_groups: int = 8  # 4+ channels per group, as VC2's 320/32; one channel per group would erase flat colours
+    norm_groups: int = (
+        8  # 4+ channels per group, as VC2's 320/32; one channel per group would erase flat colours
+    )
 
 
 @dataclass
@@ -96,7 +104,9 @@ class ScheduleConfig:
     num_train_timesteps: int = 1000  # VideoCrafter2
     beta_start: float = 0.00085
     beta_end: float = 0.012
-    beta_schedule: Literal["scaled_linear", "linear"] = "scaled_linear"  # VC2's "linear" is linear in sqrt(beta)
+    beta_schedule: Literal["scaled_linear", "linear"] = (
+        "scaled_linear"  # VC2's "linear" is linear in sqrt(beta)
+    )
 
 
 @dataclass
@@ -182,31 +192,57 @@ class Config:
     def latent_shape(self) -> tuple[int, int, int, int]:
         """(C, T, h, w) of one clip's diffusion latent."""
         f = self.vae_downsample
-        return (self.vae.z_channels, self.geometry.frames, self.geometry.height // f, self.geometry.width // f)
+        return (
+            self.vae.z_channels,
+            self.geometry.frames,
+            self.geometry.height // f,
+            self.geometry.width // f,
+        )
 
     def validate(self) -> Config:
         """Cross-field rules; each error names the keys involved."""
         g, f = self.geometry, self.vae_downsample
         if g.height % f or g.width % f:
-            raise ConfigError(f"geometry.height/width ({g.height}x{g.width}) must be divisible by the VAE factor {f}")
+            raise ConfigError(
+                f"geometry.height/width ({g.height}x{g.width}) must be divisible by the VAE factor {f}"
+            )
         down = 2 ** (len(self.unet.channel_mult) - 1)
         if (g.height // f) % down or (g.width // f) % down:
             raise ConfigError(
                 f"latent {g.height // f}x{g.width // f} must be divisible by 2^(len(unet.channel_mult)-1) = {down}"
             )
         if self.unet.in_channels != self.vae.z_channels:
-            raise ConfigError(f"unet.in_channels ({self.unet.in_channels}) must equal vae.z_channels ({self.vae.z_channels})")
+            raise ConfigError(
+                f"unet.in_channels ({self.unet.in_channels}) must equal vae.z_channels ({self.vae.z_channels})"
+            )
         if self.unet.context_dim != self.text.embed_dim:
-            raise ConfigError(f"unet.context_dim ({self.unet.context_dim}) must equal text.embed_dim ({self.text.embed_dim})")
+            raise ConfigError(
+                f"unet.context_dim ({self.unet.context_dim}) must equal text.embed_dim ({self.text.embed_dim})"
+            )
         for key, value in _flatten(self.to_dict()).items():
             number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            positive = ("steps", "batch_size", "frames", "fps", "height", "width", "ch", "model_channels",
-                        "num_threads", "checkpoint_every", "keep_checkpoints", "log_every", "max_length")
+            positive = (
+                "steps",
+                "batch_size",
+                "frames",
+                "fps",
+                "height",
+                "width",
+                "ch",
+                "model_channels",
+                "num_threads",
+                "checkpoint_every",
+                "keep_checkpoints",
+                "log_every",
+                "max_length",
+            )
             if number is not None and key.split(".")[-1] in positive and number <= 0:
                 raise ConfigError(f"{key} must be positive, got {value}")
         crop = self.vae_training.crop
         if crop and (crop > min(g.height, g.width) or crop % f):
-            raise ConfigError(f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame")
+            raise ConfigError(
+                f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
+            )
         for key in ("data.degrade_prob", "teacher_training.text_dropout", "teacher_training.degrade_prob"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
@@ -224,12 +260,30 @@ PRESETS: dict[str, dict[str, Any]] = {
         "geometry": {"frames": 4, "height": 16, "width": 16},
         "data": {"teacher_clips": 16, "val_clips": 4},
         "vae": {"ch": 8, "ch_mult": [1, 2, 2], "norm_groups": 4, "mid_attention": True},
-        "unet": {"model_channels": 16, "channel_mult": [1, 2], "attention_resolutions": [1, 2],
-                 "num_head_channels": 8, "init_attn_heads": 2, "norm_groups": 4},
+        "unet": {
+            "model_channels": 16,
+            "channel_mult": [1, 2],
+            "attention_resolutions": [1, 2],
+            "num_head_channels": 8,
+            "init_attn_heads": 2,
+            "norm_groups": 4,
+        },
         # One thread: tiny ops gain nothing from two, and a second thread stalls on a busy machine.
-        "vae_training": {"steps": 4, "batch_size": 4, "frames_per_clip": 2, "checkpoint_every": 2,
-                         "latent_stats_clips": 4, "num_threads": 1},
-        "teacher_training": {"steps": 6, "batch_size": 2, "checkpoint_every": 2, "warmup_steps": 2, "num_threads": 1},
+        "vae_training": {
+            "steps": 4,
+            "batch_size": 4,
+            "frames_per_clip": 2,
+            "checkpoint_every": 2,
+            "latent_stats_clips": 4,
+            "num_threads": 1,
+        },
+        "teacher_training": {
+            "steps": 6,
+            "batch_size": 2,
+            "checkpoint_every": 2,
+            "warmup_steps": 2,
+            "num_threads": 1,
+        },
         "logging": {"log_every": 1, "progress": False},
         "sampling": {"steps": 4},
     },
@@ -237,15 +291,31 @@ PRESETS: dict[str, dict[str, Any]] = {
     "vc2": {
         "geometry": {"frames": 16, "fps": 8, "height": 320, "width": 512},
         "text": {"embed_dim": 1024, "max_length": 77},
-        "vae": {"ch": 128, "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "mid_attention": True, "norm_groups": 32},
-        "unet": {"model_channels": 320, "channel_mult": [1, 2, 4, 4], "num_res_blocks": 2,
-                 "attention_resolutions": [4, 2, 1], "num_head_channels": 64, "context_dim": 1024,
-                 "init_attn_heads": 8, "dropout": 0.1, "norm_groups": 32},
+        "vae": {
+            "ch": 128,
+            "ch_mult": [1, 2, 4, 4],
+            "num_res_blocks": 2,
+            "mid_attention": True,
+            "norm_groups": 32,
+        },
+        "unet": {
+            "model_channels": 320,
+            "channel_mult": [1, 2, 4, 4],
+            "num_res_blocks": 2,
+            "attention_resolutions": [4, 2, 1],
+            "num_head_channels": 64,
+            "context_dim": 1024,
+            "init_attn_heads": 8,
+            "dropout": 0.1,
+            "norm_groups": 32,
+        },
     },
 }
 
 
-def resolve_config(preset: str = "demo", file: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+def resolve_config(
+    preset: str = "demo", file: str | Path | None = None, overrides: list[str] | None = None
+) -> Config:
     """Preset, then a JSON file, then `key.sub=value` overrides; strict at every layer."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
@@ -286,7 +356,9 @@ def _build(cls: type, data: Any, prefix: str):
     names = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in names:
-            raise ConfigError(f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(names))}")
+            raise ConfigError(
+                f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(names))}"
+            )
     kwargs = {}
     for name in names & data.keys():
         kwargs[name] = _coerce(hints[name], data[name], prefix + name)
@@ -338,7 +410,9 @@ def _merge(base: dict, update: dict, prefix: str) -> None:
         raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be an object, got {update!r}")
     for key, value in update.items():
         if key not in base:
-            raise ConfigError(f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(base))}")
+            raise ConfigError(
+                f"unknown config key '{prefix}{key}'; known keys here: {', '.join(sorted(base))}"
+            )
         if isinstance(base[key], dict) and dataclass_section(prefix + key):
             _merge(base[key], value, f"{prefix}{key}.")
         else:

@@ -58,7 +58,9 @@ def measure_clip(frames: np.ndarray, color: str) -> dict:
     growth = float(area[-k:].mean() / area[:k].mean())
     out.update(dx=dx, dy=dy, growth=growth)
     if max(abs(dx), abs(dy)) >= MOVE_PX:
-        out["motion"] = (("right" if dx > 0 else "left") if abs(dx) >= abs(dy) else ("down" if dy > 0 else "up"))
+        out["motion"] = (
+            ("right" if dx > 0 else "left") if abs(dx) >= abs(dy) else ("down" if dy > 0 else "up")
+        )
     elif growth > 1.3:
         out["motion"] = "zoom_in"
     elif growth < 1 / 1.3:
@@ -117,7 +119,7 @@ def plot_losses(runs: dict[str, Path], path: Path) -> Path | None:
     for ax, (name, (steps, values)) in zip(np.atleast_1d(axes), series.items(), strict=True):
         ax.plot(steps, values, alpha=0.35, label="logged")
         smooth = np.convolve(values, np.ones(9) / 9, mode="valid") if len(values) > 9 else values
-        ax.plot(steps[len(steps) - len(smooth):], smooth, label="moving average (9)")
+        ax.plot(steps[len(steps) - len(smooth) :], smooth, label="moving average (9)")
         ax.set_title(f"{name} training loss")
         ax.set_xlabel("step")
         ax.set_yscale("log")
@@ -130,9 +132,15 @@ def plot_losses(runs: dict[str, Path], path: Path) -> Path | None:
     return path
 
 
-def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | None = None, steps: int | None = None,
-                     guidance: float | None = None, seed: int | None = None,
-                     runs: dict[str, Path] | None = None) -> dict:
+def evaluate_teacher(
+    teacher: str | Path,
+    out: str | Path,
+    kinds: list[str] | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+    seed: int | None = None,
+    runs: dict[str, Path] | None = None,
+) -> dict:
     """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json."""
     import torch
 
@@ -144,7 +152,9 @@ def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | No
     unet, cfg, extras = load_teacher(teacher)
     torch.set_num_threads(cfg.teacher_training.num_threads)
     vae, scale, _ = load_vae(extras["vae"])
-    vae_meta = json.loads((Path(extras["vae"]) / "meta.json").read_text()) if Path(extras["vae"]).is_dir() else {}
+    vae_meta = (
+        json.loads((Path(extras["vae"]) / "meta.json").read_text()) if Path(extras["vae"]).is_dir() else {}
+    )
     encoder = load_text_encoder(cfg)
     s = cfg.sampling
     steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
@@ -153,7 +163,9 @@ def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | No
     prompts = [p for p in EVAL_PROMPTS if p["kind"] in kinds]
 
     t0 = time.time()
-    videos = sample_videos(unet, vae, scale, encoder, [p["prompt"] for p in prompts], cfg, steps, guidance, seed)
+    videos = sample_videos(
+        unet, vae, scale, encoder, [p["prompt"] for p in prompts], cfg, steps, guidance, seed
+    )
     sample_s = time.time() - t0
     clips = [to_uint8(v) for v in videos]
     results = []
@@ -165,8 +177,11 @@ def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | No
         results.append({**p, **m})
     for kind in kinds:
         rows = [(c, r) for c, r in zip(clips, results, strict=True) if r["kind"] == kind]
-        labels = [f"{r['prompt']}\n[colour {'ok' if r['color_ok'] else 'NO'}, "
-                  f"motion {'ok' if r['motion_ok'] else 'NO'}: {r['motion']}]" for _, r in rows]
+        labels = [
+            f"{r['prompt']}\n[colour {'ok' if r['color_ok'] else 'NO'}, "
+            f"motion {'ok' if r['motion_ok'] else 'NO'}: {r['motion']}]"
+            for _, r in rows
+        ]
         write_grid([c for c, _ in rows], labels, out / f"grid_{kind}.png")
 
     def rate(key: str, kind: str | None = None) -> float:
@@ -175,8 +190,11 @@ def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | No
 
     summary = {
         "teacher": str(Path(teacher).resolve()),
-        "steps": steps, "guidance": guidance, "seed": seed,
-        "sampling_seconds": sample_s, "seconds_per_clip": sample_s / max(1, len(prompts)),
+        "steps": steps,
+        "guidance": guidance,
+        "seed": seed,
+        "sampling_seconds": sample_s,
+        "seconds_per_clip": sample_s / max(1, len(prompts)),
         "color_accuracy": {k: rate("color_ok", k) for k in kinds} | {"all": rate("color_ok")},
         "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
         "checks_on_ground_truth": calibrate(cfg),
@@ -187,7 +205,10 @@ def evaluate_teacher(teacher: str | Path, out: str | Path, kinds: list[str] | No
         curve = plot_losses(runs, out / "loss_curves.png")
         summary["loss_curves"] = str(curve) if curve else None
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"[eval] {len(prompts)} prompts, {steps} DDIM steps, w={guidance}: colour "
-          f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%} "
-          f"(checks on ground truth: {summary['checks_on_ground_truth']}); grids and MP4s -> {out}", flush=True)
+    print(
+        f"[eval] {len(prompts)} prompts, {steps} DDIM steps, w={guidance}: colour "
+        f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%} "
+        f"(checks on ground truth: {summary['checks_on_ground_truth']}); grids and MP4s -> {out}",
+        flush=True,
+    )
     return summary

@@ -14,14 +14,16 @@ import numpy as np
 import torch
 
 from .config import Config
-from .diffusion.ddim import cfg as guided, sample_ddim
+from .diffusion.ddim import cfg as guided
+from .diffusion.ddim import sample_ddim
 from .diffusion.noise import gaussian_like
 from .train.teacher import noise_schedule
 
 
 @torch.no_grad()
-def sample_latents(unet, context: torch.Tensor, uncond: torch.Tensor, cfg: Config, steps: int, guidance: float,
-                   seed: int) -> torch.Tensor:
+def sample_latents(
+    unet, context: torch.Tensor, uncond: torch.Tensor, cfg: Config, steps: int, guidance: float, seed: int
+) -> torch.Tensor:
     """One clip's diffusion latent (1, C, T, h, w) from noise(seed, stream 0), DDIM + CFG."""
     shape = (1, *cfg.latent_shape)
     z_T = torch.from_numpy(gaussian_like(shape, seed, 0))
@@ -37,14 +39,23 @@ def sample_latents(unet, context: torch.Tensor, uncond: torch.Tensor, cfg: Confi
 
 
 @torch.no_grad()
-def sample_videos(unet, vae, latent_scale: float, encoder, prompts: list[str], cfg: Config, steps: int = 50,
-                  guidance: float = 7.5, seed: int = 0) -> torch.Tensor:
+def sample_videos(
+    unet,
+    vae,
+    latent_scale: float,
+    encoder,
+    prompts: list[str],
+    cfg: Config,
+    steps: int = 50,
+    guidance: float = 7.5,
+    seed: int = 0,
+) -> torch.Tensor:
     """prompts -> videos (B, 3, T, H, W) in [-1, 1]; prompt i uses seed + i."""
     contexts, _ = encoder.encode(list(prompts))  # (B, L, D)
     uncond, _ = encoder.encode([""])  # (1, L, D)
     videos = []
     for i in range(len(prompts)):
-        z0 = sample_latents(unet, contexts[i:i + 1], uncond, cfg, steps, guidance, seed + i)
+        z0 = sample_latents(unet, contexts[i : i + 1], uncond, cfg, steps, guidance, seed + i)
         videos.append(vae.decode(z0 / latent_scale).clamp(-1, 1))
     return torch.cat(videos)
 
@@ -71,7 +82,9 @@ def write_mp4(frames: np.ndarray, path: str | Path, fps: int, upscale: int = 1) 
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.options = {"crf": "16"}
         for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            ):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
@@ -88,8 +101,14 @@ def write_frames(frames: np.ndarray, folder: str | Path) -> Path:
     return folder
 
 
-def write_grid(clips: list[np.ndarray], labels: list[str], path: str | Path, every: int = 3, upscale: int = 2,
-               label_width: int = 260) -> Path:
+def write_grid(
+    clips: list[np.ndarray],
+    labels: list[str],
+    path: str | Path,
+    every: int = 3,
+    upscale: int = 2,
+    label_width: int = 260,
+) -> Path:
     """One row per clip: its label, then every `every`-th frame, upscaled; a PNG for reports."""
     from PIL import Image, ImageDraw
 

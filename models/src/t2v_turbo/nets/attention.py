@@ -17,7 +17,9 @@ from torch import nn
 class CrossAttention(nn.Module):
     """Multi-head attention; self-attention when context is None. q/k/v have no bias, as in VC2."""
 
-    def __init__(self, query_dim: int, heads: int, dim_head: int, context_dim: int | None = None, dropout: float = 0.0):
+    def __init__(
+        self, query_dim: int, heads: int, dim_head: int, context_dim: int | None = None, dropout: float = 0.0
+    ):
         super().__init__()
         inner = heads * dim_head
         self.heads = heads
@@ -32,7 +34,11 @@ class CrossAttention(nn.Module):
         return x.view(n, length, self.heads, self.dim_head).transpose(1, 2)  # (N, heads, L, d)
 
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None, return_probs: bool = False, repeats: int = 1
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        return_probs: bool = False,
+        repeats: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x (N, Lq, query_dim), context (N / repeats, Lk, context_dim) -> (out (N, Lq, query_dim), probs).
 
@@ -96,7 +102,11 @@ class BasicTransformerBlock(nn.Module):
         self.norm3 = nn.LayerNorm(dim)
 
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None, return_attn: bool = False, repeats: int = 1
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        return_attn: bool = False,
+        repeats: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         h, probs = self.attn1(self.norm1(x), return_probs=return_attn)
         x = x + h
@@ -134,8 +144,16 @@ def _zero_(module: nn.Module) -> nn.Module:
 class SpatialTransformer(nn.Module):
     """Per-frame transformer over H*W tokens with cross-attention to the text context; residual."""
 
-    def __init__(self, channels: int, heads: int, dim_head: int, context_dim: int, depth: int = 1,
-                 dropout: float = 0.0, norm_groups: int = 32):
+    def __init__(
+        self,
+        channels: int,
+        heads: int,
+        dim_head: int,
+        context_dim: int,
+        depth: int = 1,
+        dropout: float = 0.0,
+        norm_groups: int = 32,
+    ):
         super().__init__()
         inner = heads * dim_head
         self.norm = nn.GroupNorm(norm_groups, channels, eps=1e-6)
@@ -163,8 +181,16 @@ class TemporalTransformer(nn.Module):
     `pointwise_conv_proj` selects VC2's Conv1d projections (used by `init_attn`) over Linear ones.
     """
 
-    def __init__(self, channels: int, heads: int, dim_head: int, depth: int = 1, dropout: float = 0.0,
-                 norm_groups: int = 32, pointwise_conv_proj: bool = False):
+    def __init__(
+        self,
+        channels: int,
+        heads: int,
+        dim_head: int,
+        depth: int = 1,
+        dropout: float = 0.0,
+        norm_groups: int = 32,
+        pointwise_conv_proj: bool = False,
+    ):
         super().__init__()
         inner = heads * dim_head
         self.norm = nn.GroupNorm(norm_groups, channels, eps=1e-6)

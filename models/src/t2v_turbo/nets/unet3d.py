@@ -53,9 +53,15 @@ class TemporalConvBlock(nn.Module):
     def __init__(self, channels: int, dropout: float, groups: int):
         super().__init__()
         self.conv1 = nn.Sequential(_groupnorm(groups, channels), nn.SiLU(), TemporalConv(channels, channels))
-        self.conv2 = nn.Sequential(_groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels))
-        self.conv3 = nn.Sequential(_groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels))
-        self.conv4 = nn.Sequential(_groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels))
+        self.conv2 = nn.Sequential(
+            _groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels)
+        )
+        self.conv3 = nn.Sequential(
+            _groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels)
+        )
+        self.conv4 = nn.Sequential(
+            _groupnorm(groups, channels), nn.SiLU(), nn.Dropout(dropout), TemporalConv(channels, channels)
+        )
         _zero_(self.conv4[-1])
 
     def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
@@ -69,17 +75,32 @@ class TemporalConvBlock(nn.Module):
 class ResBlock(nn.Module):
     """Spatial ResBlock with the time embedding added after the first conv, then the temporal convs."""
 
-    def __init__(self, channels: int, emb_channels: int, out_channels: int, dropout: float, groups: int,
-                 temporal_conv: bool):
+    def __init__(
+        self,
+        channels: int,
+        emb_channels: int,
+        out_channels: int,
+        dropout: float,
+        groups: int,
+        temporal_conv: bool,
+    ):
         super().__init__()
-        self.in_layers = nn.Sequential(_groupnorm(groups, channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1))
+        self.in_layers = nn.Sequential(
+            _groupnorm(groups, channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1)
+        )
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, out_channels))
         self.out_layers = nn.Sequential(
-            _groupnorm(groups, out_channels), nn.SiLU(), nn.Dropout(dropout),
+            _groupnorm(groups, out_channels),
+            nn.SiLU(),
+            nn.Dropout(dropout),
             _zero_(nn.Conv2d(out_channels, out_channels, 3, padding=1)),
         )
-        self.skip_connection = nn.Identity() if channels == out_channels else nn.Conv2d(channels, out_channels, 1)
-        self.temopral_conv = TemporalConvBlock(out_channels, dropout, groups) if temporal_conv else None  # (sic)
+        self.skip_connection = (
+            nn.Identity() if channels == out_channels else nn.Conv2d(channels, out_channels, 1)
+        )
+        self.temopral_conv = (
+            TemporalConvBlock(out_channels, dropout, groups) if temporal_conv else None
+        )  # (sic)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int) -> torch.Tensor:
         """x (B*T, C, H, W), emb (B, E) shared by a clip's frames -> (B*T, Cout, H, W)."""
@@ -152,7 +173,9 @@ class UNet3D(nn.Module):
                 SpatialTransformer(ch, heads, dim_head, cfg.context_dim, cfg.transformer_depth, drop, groups)
             ]
             if cfg.temporal_attention:
-                layers.append(TemporalTransformer(ch, heads, dim_head, cfg.temporal_transformer_depth, drop, groups))
+                layers.append(
+                    TemporalTransformer(ch, heads, dim_head, cfg.temporal_transformer_depth, drop, groups)
+                )
             return layers
 
         def resblock(ch: int, out: int) -> ResBlock:
@@ -160,10 +183,19 @@ class UNet3D(nn.Module):
 
         self.input_blocks = nn.ModuleList([UNetBlock([nn.Conv2d(cfg.in_channels, mc, 3, padding=1)])])
         if cfg.init_attn:
-            self.init_attn = UNetBlock([
-                TemporalTransformer(mc, cfg.init_attn_heads, cfg.num_head_channels, cfg.temporal_transformer_depth,
-                                    drop, groups, pointwise_conv_proj=True)
-            ])
+            self.init_attn = UNetBlock(
+                [
+                    TemporalTransformer(
+                        mc,
+                        cfg.init_attn_heads,
+                        cfg.num_head_channels,
+                        cfg.temporal_transformer_depth,
+                        drop,
+                        groups,
+                        pointwise_conv_proj=True,
+                    )
+                ]
+            )
         skip_channels, ch, ds = [mc], mc, 1
         for level, mult in enumerate(cfg.channel_mult):
             for _ in range(cfg.num_res_blocks):
@@ -189,14 +221,17 @@ class UNet3D(nn.Module):
                     layers.append(Upsample(ch))
                     ds //= 2
                 self.output_blocks.append(UNetBlock(layers))
-        self.out = nn.Sequential(_groupnorm(groups, ch), nn.SiLU(), _zero_(nn.Conv2d(mc, cfg.out_channels, 3, padding=1)))
+        self.out = nn.Sequential(
+            _groupnorm(groups, ch), nn.SiLU(), _zero_(nn.Conv2d(mc, cfg.out_channels, 3, padding=1))
+        )
 
     @property
     def num_attn_maps(self) -> int:
         """How many decoder temporal attention maps forward(..., return_attn=True) returns."""
-        return sum(
-            isinstance(m, TemporalTransformer) for block in self.output_blocks for m in block
-        ) * self.cfg.temporal_transformer_depth
+        return (
+            sum(isinstance(m, TemporalTransformer) for block in self.output_blocks for m in block)
+            * self.cfg.temporal_transformer_depth
+        )
 
     def embed_conditions(self, timestep, fps, guidance, motion) -> torch.Tensor:
         """(B,) scalars -> (B, 4 * model_channels) embedding shared by every ResBlock."""

@@ -32,8 +32,14 @@ def _state_for_saving(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
 
 
-def save_weights(path: Path, state: dict[str, torch.Tensor], kind: str, step: int, cfg: Config,
-                 extras: dict[str, Any] | None = None) -> None:
+def save_weights(
+    path: Path,
+    state: dict[str, torch.Tensor],
+    kind: str,
+    step: int,
+    cfg: Config,
+    extras: dict[str, Any] | None = None,
+) -> None:
     meta = {"kind": kind, "step": str(step), "config": cfg.to_json(), "extras": json.dumps(extras or {})}
     save_file(state, str(path), metadata=meta)
 
@@ -69,13 +75,23 @@ def resolve_resume(run_dir: Path, resume: str | None) -> Path | None:
         return found[-1] if found else None
     path = Path(resume)
     if not (path / "train_state.pt").is_file():
-        raise FileNotFoundError(f"--resume {resume}: no train_state.pt there; pass a step-* folder or 'latest'")
+        raise FileNotFoundError(
+            f"--resume {resume}: no train_state.pt there; pass a step-* folder or 'latest'"
+        )
     return path
 
 
-def save_checkpoint(run_dir: Path, step: int, kind: str, cfg: Config, model: torch.nn.Module,
-                    ema: torch.nn.Module | None, train_state: dict[str, Any], meta: dict[str, Any],
-                    keep: int) -> Path:
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    kind: str,
+    cfg: Config,
+    model: torch.nn.Module,
+    ema: torch.nn.Module | None,
+    train_state: dict[str, Any],
+    meta: dict[str, Any],
+    keep: int,
+) -> Path:
     """Write step-NNNNNN atomically, then delete all but the newest `keep` checkpoints."""
     folder = Path(run_dir) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)

@@ -135,7 +135,9 @@ def train_stage(
         start = int(train_state["step"])
         if ema is not None:
             ema.updates = int(train_state.get("ema_updates", start))
-    optimizer = torch.optim.AdamW(trainable, lr=tcfg.lr, betas=(0.9, tcfg.adam_beta2), weight_decay=tcfg.weight_decay)
+    optimizer = torch.optim.AdamW(
+        trainable, lr=tcfg.lr, betas=(0.9, tcfg.adam_beta2), weight_decay=tcfg.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / max(1, tcfg.warmup_steps))
     )
@@ -153,12 +155,21 @@ def train_stage(
 
         writer = SummaryWriter(str(run_dir / "tb"))
         where = f"resuming from {resume_from}" if resume_from else "from scratch"
-        print(f"[{stage.kind}] {tcfg.steps} steps, {world} process(es), {where}; "
-              f"checkpoints -> {run_dir / 'checkpoints'}, TensorBoard -> {run_dir / 'tb'}", flush=True)
+        print(
+            f"[{stage.kind}] {tcfg.steps} steps, {world} process(es), {where}; "
+            f"checkpoints -> {run_dir / 'checkpoints'}, TensorBoard -> {run_dir / 'tb'}",
+            flush=True,
+        )
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=tcfg.steps, initial=start, desc=stage.kind, disable=not (main and logging.progress),
-               dynamic_ncols=True, mininterval=5.0)
+    bar = tqdm(
+        total=tcfg.steps,
+        initial=start,
+        desc=stage.kind,
+        disable=not (main and logging.progress),
+        dynamic_ncols=True,
+        mininterval=5.0,
+    )
 
     # 3. The loop.
     last_terms: dict[str, float] = {}
@@ -195,8 +206,11 @@ def train_stage(
                 writer.add_scalar(f"{stage.kind}/steps_per_s", rate, done)
                 bar.set_postfix(loss=f"{reduced['loss']:.4f}", it_s=f"{rate:.2f}")
                 if not logging.progress:
-                    print(f"[{stage.kind}] step {done}/{tcfg.steps} " +
-                          " ".join(f"{k}={v:.4g}" for k, v in reduced.items()), flush=True)
+                    print(
+                        f"[{stage.kind}] step {done}/{tcfg.steps} "
+                        + " ".join(f"{k}={v:.4g}" for k, v in reduced.items()),
+                        flush=True,
+                    )
             t_log, n_log = time.time(), 0
 
         if interrupt_after is not None and done == interrupt_after:
@@ -206,11 +220,23 @@ def train_stage(
         if done % tcfg.checkpoint_every == 0 or done == tcfg.steps:
             accelerator.wait_for_everyone()
             if main:
-                state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "ema_updates": ema.updates if ema else 0}
+                state = {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "ema_updates": ema.updates if ema else 0,
+                }
                 meta = {"losses": last_terms, "extras": stage.extras, "wall_time": time.time()}
-                ckpt.save_checkpoint(run_dir, done, stage.kind, cfg, model, ema.model if ema else None, state, meta,
-                                     tcfg.keep_checkpoints)
+                ckpt.save_checkpoint(
+                    run_dir,
+                    done,
+                    stage.kind,
+                    cfg,
+                    model,
+                    ema.model if ema else None,
+                    state,
+                    meta,
+                    tcfg.keep_checkpoints,
+                )
             last_saved = run_dir / "checkpoints" / f"step-{done:06d}"
             accelerator.wait_for_everyone()
     bar.close()

@@ -70,7 +70,9 @@ def _file_sha256(path: Path) -> str:
 
 
 @torch.no_grad()
-def build_cache(cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Path, batch_clips: int = 8) -> TeacherCache:
+def build_cache(
+    cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Path, batch_clips: int = 8
+) -> TeacherCache:
     """Encode data.teacher_clips train clips (or reuse a cache made with the same VAE and config).
 
     encoder: a TextEncoder-like object (encode(texts) -> (context, mask)); None loads MiniLM when needed.
@@ -91,7 +93,9 @@ def build_cache(cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Pat
         meta = json.loads(meta_path.read_text())
         if meta["key"] == key:
             t = load_file(str(tensors_path))
-            print(f"[teacher] reusing the latent cache {cache_dir} ({t['latents'].shape[0]} clips)", flush=True)
+            print(
+                f"[teacher] reusing the latent cache {cache_dir} ({t['latents'].shape[0]} clips)", flush=True
+            )
             return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"])
 
     vae, scale, _ = load_vae(vae_path)
@@ -109,7 +113,7 @@ def build_cache(cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Pat
     row = {c: i for i, c in enumerate(captions)}
     contexts = []
     for start in tqdm(range(0, len(captions), 64), desc="encode captions", mininterval=5.0):
-        contexts.append(encoder.encode(captions[start:start + 64])[0].float())  # (b, L, D)
+        contexts.append(encoder.encode(captions[start : start + 64])[0].float())  # (b, L, D)
     cache = TeacherCache(
         latents=torch.cat(latents).contiguous(),
         contexts=torch.cat(contexts).contiguous(),
@@ -117,14 +121,18 @@ def build_cache(cfg: Config, vae_path: str | Path, encoder, cache_dir: str | Pat
         captions=captions,
     )
     cache_dir.mkdir(parents=True, exist_ok=True)
-    save_file({"latents": cache.latents, "contexts": cache.contexts, "caption_rows": cache.caption_rows},
-              str(tensors_path))
+    save_file(
+        {"latents": cache.latents, "contexts": cache.contexts, "caption_rows": cache.caption_rows},
+        str(tensors_path),
+    )
     meta_path.write_text(json.dumps({"key": key, "captions": captions, "attrs": attrs}))
     print(f"[teacher] cached {n} clips and {len(captions)} captions -> {cache_dir}", flush=True)
     return cache
 
 
-def teacher_batch(cache: TeacherCache, cfg: Config, step: int, rank: int, world: int) -> dict[str, torch.Tensor]:
+def teacher_batch(
+    cache: TeacherCache, cfg: Config, step: int, rank: int, world: int
+) -> dict[str, torch.Tensor]:
     """This rank's latents (b, C, T, h, w) and contexts (b, L, D) for `step`, captions drawn per item."""
     t = cfg.teacher_training
     rng = batch_rng(t.seed, step)
@@ -139,7 +147,9 @@ def teacher_batch(cache: TeacherCache, cfg: Config, step: int, rank: int, world:
     return {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
 
 
-def teacher_losses(model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor) -> dict[str, torch.Tensor]:
+def teacher_losses(
+    model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor
+) -> dict[str, torch.Tensor]:
     x0 = batch["latents"]  # (B, C, T, h, w)
     b = x0.shape[0]
     t = torch.randint(0, abar.shape[0], (b,), generator=generator)
@@ -180,8 +190,14 @@ def teacher_stage(cfg: Config, run_dir: str | Path, vae_path: str | Path, encode
     )
 
 
-def train_teacher(cfg: Config, run_dir: str | Path, vae_path: str | Path, resume: str | None = None,
-                  encoder=None, interrupt_after: int | None = None) -> Path:
+def train_teacher(
+    cfg: Config,
+    run_dir: str | Path,
+    vae_path: str | Path,
+    resume: str | None = None,
+    encoder=None,
+    interrupt_after: int | None = None,
+) -> Path:
     """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights)."""
     stage = teacher_stage(cfg, run_dir, vae_path, encoder)
     return train_stage(stage, cfg, cfg.teacher_training, run_dir, resume, interrupt_after=interrupt_after)

@@ -28,7 +28,7 @@ def build_vae(cfg: Config) -> AutoencoderKL:
     # Start with a near-deterministic posterior (std e^-4 ~ 0.02) rather than unit noise on z,
     # which the decoder would first learn to ignore; LDM trains long enough not to care.
     with torch.no_grad():
-        vae.quant_conv.bias[cfg.vae.z_channels:] = -8.0
+        vae.quant_conv.bias[cfg.vae.z_channels :] = -8.0
     return vae
 
 
@@ -37,11 +37,18 @@ def clip_geometry(cfg: Config) -> ClipGeometry:
     return ClipGeometry(frames=g.frames, fps=g.fps, height=g.height, width=g.width)
 
 
-def dataset(cfg: Config, split: str, length: int | None = None, degrade_prob: float | None = None) -> PromoClips:
+def dataset(
+    cfg: Config, split: str, length: int | None = None, degrade_prob: float | None = None
+) -> PromoClips:
     d = cfg.data
-    return PromoClips(split=split, length=length or d.train_length, seed=d.seed, geometry=clip_geometry(cfg),
-                      degrade_prob=d.degrade_prob if degrade_prob is None else degrade_prob,
-                      caption_mix=d.caption_mix)
+    return PromoClips(
+        split=split,
+        length=length or d.train_length,
+        seed=d.seed,
+        geometry=clip_geometry(cfg),
+        degrade_prob=d.degrade_prob if degrade_prob is None else degrade_prob,
+        caption_mix=d.caption_mix,
+    )
 
 
 def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
@@ -53,7 +60,9 @@ def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
     return g.pow(2).sum(dim=1, keepdim=True).add(1e-12).sqrt()
 
 
-def vae_losses(model, frames: torch.Tensor, generator: torch.Generator, cfg: Config) -> dict[str, torch.Tensor]:
+def vae_losses(
+    model, frames: torch.Tensor, generator: torch.Generator, cfg: Config
+) -> dict[str, torch.Tensor]:
     """The VAE objective's named terms on frames (N, 3, H, W); 'loss' is their weighted sum."""
     t = cfg.vae_training
     recon, mean, logvar = model(frames, generator)
@@ -76,12 +85,17 @@ def frame_batch(ds: PromoClips, cfg: Config, step: int, rank: int, world: int) -
     clips = max(1, t.batch_size // per_clip)
     indices = rng.integers(0, len(ds), size=(world, clips))[rank]
     chosen = rng.random(size=(world, clips, cfg.geometry.frames)).argsort(axis=-1)[rank, :, :per_clip]
-    frames = [ds[int(i)]["video"][:, sorted(f.tolist())].transpose(0, 1) for i, f in zip(indices, chosen, strict=True)]
+    frames = [
+        ds[int(i)]["video"][:, sorted(f.tolist())].transpose(0, 1)
+        for i, f in zip(indices, chosen, strict=True)
+    ]
     frames = torch.cat(frames)  # (clips * per_clip, 3, H, W)
     if t.crop:
         h, w = frames.shape[-2:]
         corners = rng.integers(0, [h - t.crop + 1, w - t.crop + 1], size=(world, len(frames), 2))[rank]
-        frames = torch.stack([f[:, y:y + t.crop, x:x + t.crop] for f, (y, x) in zip(frames, corners, strict=True)])
+        frames = torch.stack(
+            [f[:, y : y + t.crop, x : x + t.crop] for f, (y, x) in zip(frames, corners, strict=True)]
+        )
     return frames
 
 
@@ -103,8 +117,14 @@ def measure_psnr(vae: AutoencoderKL, cfg: Config, clips: int) -> dict[str, float
     def mean(xs: list[float]) -> float | None:
         return float(np.mean(xs)) if xs else None
 
-    return {"psnr_mean": mean(every), "psnr_min": float(np.min(every)), "psnr_clean": mean(clean),
-            "psnr_degraded": mean(degraded), "clips": clips, "clean_clips": len(clean)}
+    return {
+        "psnr_mean": mean(every),
+        "psnr_min": float(np.min(every)),
+        "psnr_clean": mean(clean),
+        "psnr_degraded": mean(degraded),
+        "clips": clips,
+        "clean_clips": len(clean),
+    }
 
 
 @torch.no_grad()
@@ -117,7 +137,9 @@ def measure_latent_std(vae: AutoencoderKL, cfg: Config, clips: int) -> float:
     return torch.cat(latents).std().item()
 
 
-def train_vae(cfg: Config, run_dir: str | Path, resume: str | None = None, interrupt_after: int | None = None) -> Path:
+def train_vae(
+    cfg: Config, run_dir: str | Path, resume: str | None = None, interrupt_after: int | None = None
+) -> Path:
     """Train the VAE, then measure PSNR and the latent scale; returns <run_dir>/final."""
     t = cfg.vae_training
     torch.manual_seed(t.seed)
@@ -146,12 +168,16 @@ def finish_vae(cfg: Config, run_dir: Path) -> Path:
     extras = {**meta["extras"], **psnr, "latent_std": std, "latent_scale": 1.0 / std}
     ckpt.save_weights(final / "model.safetensors", state, "vae", meta["step"], cfg, extras)
     _update_meta(final, extras)
+
     def db(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.2f} dB"
 
-    print(f"[vae] held-out PSNR {db(psnr['psnr_mean'])} on {psnr['clips']} val clips (clean {db(psnr['psnr_clean'])} "
-          f"on {psnr['clean_clips']}, degraded {db(psnr['psnr_degraded'])}); "
-          f"latent std {std:.4f} -> latent_scale {1 / std:.5f}", flush=True)
+    print(
+        f"[vae] held-out PSNR {db(psnr['psnr_mean'])} on {psnr['clips']} val clips (clean {db(psnr['psnr_clean'])} "
+        f"on {psnr['clean_clips']}, degraded {db(psnr['psnr_degraded'])}); "
+        f"latent std {std:.4f} -> latent_scale {1 / std:.5f}",
+        flush=True,
+    )
     return final
 
 
