@@ -20,6 +20,13 @@ from t2v_turbo.train import reward_data as rd
 from t2v_turbo.train.rewards import RewardTooWeak, _multi_positive_ce, _top1, load_reward
 
 NET = RewardNetConfig(widths=[8, 16, 16], embed_dim=16, text_queries=2, keypoints=4, frames=4, norm_groups=4)
+# The content models' shape: a patch stem and attribute heads (heads are training-only, never exported).
+CONTENT = RewardNetConfig(widths=[8, 16, 16], stem_stride=2, embed_dim=16, text_queries=2, keypoints=4, frames=4,
+                          norm_groups=4, aux_labels=7)
+
+
+def _net(kind: str) -> RewardNetConfig:
+    return NET if kind == "quality" else CONTENT
 GEOMETRY = ClipGeometry(frames=16, height=32, width=32)
 
 
@@ -34,7 +41,7 @@ def _inputs(n: int, frames: int | None = None, seed: int = 0):
 @pytest.mark.parametrize("kind", ["image_text", "video_text"])
 def test_text_models_score_each_item_and_broadcast_one_prompt(kind):
     torch.manual_seed(0)
-    model = build_reward(kind, NET, 32).eval()
+    model = build_reward(kind, _net(kind), 32).eval()
     pixels, context, mask = _inputs(3, 4 if kind == "video_text" else None)
     scores = model(pixels, context, mask)
     assert scores.shape == (3,) and scores.abs().max() <= 1.0 + 1e-6  # cosines
@@ -56,7 +63,7 @@ def test_quality_model_scores_frames():
 
 def test_video_model_sees_frame_order():
     torch.manual_seed(0)
-    model = build_reward("video_text", NET, 32).eval()
+    model = build_reward("video_text", CONTENT, 32).eval()
     pixels, _, _ = _inputs(2, 4)
     forward = model.embed_video(pixels)
     backward = model.embed_video(pixels.flip(2))
@@ -77,7 +84,7 @@ def test_onnx_export_is_2d_only_and_matches_pytorch(kind, tmp_path: Path):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     torch.manual_seed(0)
-    model = build_reward(kind, NET, 32).eval()
+    model = build_reward(kind, _net(kind), 32).eval()
     pixels, context, mask = _inputs(2, 4 if kind == "video_text" else None)
     args = (pixels,) if kind == "quality" else (pixels[:1] if kind == "video_text" else pixels, context[:1], mask[:1])
     names = ["pixels"] if kind == "quality" else ["pixels", "context", "mask"]
