@@ -2,6 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * Cross-origin isolation: SharedArrayBuffer, and with it onnxruntime-web's wasm threads, needs
@@ -37,8 +38,74 @@ function ortRuntime(): Plugin {
   };
 }
 
+/**
+ * Content-Security-Policy of the built app: nothing loads from, or is sent to, another origin.
+ * 'wasm-unsafe-eval' lets onnxruntime compile its WebAssembly; blob: workers are its wasm threads.
+ * Only in builds: the dev server injects inline scripts for hot reload.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'content-security-policy',
+    apply: 'build',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' },
+    ],
+  };
+}
+
+/**
+ * Installable and offline: the service worker precaches the app shell and onnxruntime's wasm
+ * runtime. Model packages are not precached: the engine stores them itself, per file and resumable,
+ * checked against the manifest's sha256 (app/engine/loader/cache.ts).
+ */
+const pwa = () =>
+  VitePWA({
+    registerType: 'autoUpdate',
+    injectRegister: 'script',
+    includeAssets: ['icon.svg'],
+    manifest: {
+      name: 'Turbo Studio',
+      short_name: 'Turbo Studio',
+      description: 'Text to video on your own GPU — private, offline, in a few steps.',
+      theme_color: '#111318',
+      background_color: '#111318',
+      display: 'standalone',
+      start_url: '/',
+      icons: [{ src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+    },
+    workbox: {
+      globPatterns: ['**/*.{js,mjs,css,html,svg,wasm,webmanifest}'],
+      globIgnores: ['models/**', 'e2e/**'],
+      maximumFileSizeToCacheInBytes: 48 * 1024 * 1024, // onnxruntime's wasm is ~27 MB
+      navigateFallback: 'index.html',
+      navigateFallbackDenylist: [/^\/models\//, /^\/e2e\//, /^\/ort\//],
+      runtimeCaching: [
+        {
+          // The list of bundled packages and their manifests: fresh when online, cached for offline.
+          urlPattern: ({ url }) => /^\/models\/(index\.json|[^/]+\/manifest\.json)$/.test(url.pathname),
+          handler: 'NetworkFirst',
+          options: { cacheName: 'model-manifests', networkTimeoutSeconds: 3 },
+        },
+      ],
+    },
+  });
+
 export default defineConfig(({ mode }) => ({
-  plugins: [react(), ortRuntime()],
+  plugins: [react(), ortRuntime(), contentSecurityPolicy(), pwa()],
   server: { headers: isolation, port: 5173, strictPort: false },
   preview: { headers: isolation, port: 4173 },
   worker: { format: 'es' },

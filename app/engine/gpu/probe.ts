@@ -11,6 +11,8 @@ export interface GpuCapabilities {
   architecture?: string;
   description?: string;
   shaderF16: boolean;
+  /** A software adapter (SwiftShader, or one the browser marks as fallback): far slower than WASM. */
+  software: boolean;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
 }
@@ -27,6 +29,7 @@ async function probe(gpu: GPU | undefined): Promise<GpuCapabilities> {
     webgpu: false,
     reason,
     shaderF16: false,
+    software: false,
     maxBufferSize: 0,
     maxStorageBufferBindingSize: 0,
   });
@@ -45,6 +48,9 @@ async function probe(gpu: GPU | undefined): Promise<GpuCapabilities> {
     architecture: info?.architecture,
     description: info?.description,
     shaderF16: adapter.features.has('shader-f16'),
+    software:
+      (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true ||
+      /swiftshader|llvmpipe|lavapipe|software/i.test(`${info?.architecture} ${info?.description} ${info?.vendor}`),
     maxBufferSize: adapter.limits.maxBufferSize,
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
   });
@@ -54,5 +60,6 @@ async function probe(gpu: GPU | undefined): Promise<GpuCapabilities> {
 export function describeBackend(c: GpuCapabilities): string {
   if (!c.webgpu) return `No WebGPU (${c.reason}) — using WASM on the CPU`;
   const name = [c.vendor, c.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  return `WebGPU on ${name} (${c.shaderF16 ? 'fp16' : 'fp32: no shader-f16'})`;
+  const precision = c.shaderF16 ? 'fp16' : 'fp32: no shader-f16';
+  return `WebGPU on ${name} (${c.software ? `software emulation, ${precision}` : precision})`;
 }

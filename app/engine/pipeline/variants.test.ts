@@ -14,6 +14,7 @@ const gpu = (shaderF16: boolean): GpuCapabilities => ({
   vendor: 'test',
   architecture: 'gpu',
   shaderF16,
+  software: false,
   maxBufferSize: 2 ** 30,
   maxStorageBufferBindingSize: 2 ** 30,
 });
@@ -21,6 +22,7 @@ const noGpu: GpuCapabilities = {
   webgpu: false,
   reason: 'no adapter',
   shaderF16: false,
+  software: false,
   maxBufferSize: 0,
   maxStorageBufferBindingSize: 0,
 };
@@ -58,6 +60,14 @@ describe('planLoad', () => {
       expect((e as EngineError).kind).toBe('missing-feature');
       expect((e as EngineError).message).toContain('shader-f16');
     }
+  });
+
+  it('prefers WASM over a software-emulated WebGPU on auto, but honours an explicit WebGPU choice', () => {
+    const swiftshader = { ...gpu(false), software: true, architecture: 'swiftshader' };
+    const auto = planLoad(manifest, 'auto', 'auto', swiftshader);
+    expect(auto.backend).toBe('wasm');
+    expect(auto.reason).toMatch(/software emulation \(swiftshader\)/);
+    expect(planLoad(manifest, 'webgpu', 'auto', swiftshader).backend).toBe('webgpu');
   });
 
   it('honours an explicit WASM choice even with a GPU', () => {

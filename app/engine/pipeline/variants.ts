@@ -28,6 +28,13 @@ export function chooseBackend(choice: BackendChoice, caps: GpuCapabilities): { b
     if (choice === 'webgpu') throw noWebGpuError(caps.reason ?? 'no adapter');
     return { backend: 'wasm', reason: describeBackend(caps) };
   }
+  if (caps.software && choice === 'auto') {
+    // An emulated GPU runs our networks ~100x slower than onnxruntime's WASM backend.
+    return {
+      backend: 'wasm',
+      reason: `WASM on the CPU: this browser's WebGPU is a software emulation (${caps.architecture || caps.vendor}), slower than WASM`,
+    };
+  }
   return { backend: 'webgpu', reason: describeBackend(caps) };
 }
 
