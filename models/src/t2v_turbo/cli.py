@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_post
 
     cli_post.add_commands(sub)  # train-rewards, distill, evaluate, make-demo-student
+    from . import cli_export
+
+    cli_export.add_commands(sub)  # export, export-micro, sample-package
     return parser
 
 
@@ -161,10 +164,12 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "make-demo-base":
         return _make_demo_base(args)
-    from . import cli_post
+    from . import cli_export, cli_post
 
     if args.command in cli_post.COMMANDS:
         return cli_post.dispatch(args)
+    if args.command in cli_export.COMMANDS:
+        return cli_export.dispatch(args)
     raise AssertionError(args.command)
 
 
