@@ -3,7 +3,7 @@ motion checks, loss curves, and a JSON summary (docs/COMPANION.md quotes it).
 
 The automatic checks read pixels, not captions: each pixel is assigned to the nearest named colour
 (within a radius), the prompt's colour must cover an object-sized share of the frame (not the whole
-background), and that colour's centroid and area over time give the motion: net displacement for
+background) as one compact blob (not pixels scattered through a texture), and that colour's centroid and area over time give the motion: net displacement for
 left/right/up/down, area growth for zooming, no net displacement for still/rotate/bounce. The same
 measurement on rendered ground-truth clips calibrates it (its accuracy there is reported too).
 Shapes are judged by eye on the grid image.
@@ -42,9 +42,12 @@ def measure_clip(frames: np.ndarray, color: str) -> dict:
     t, h, w = mask.shape
     coverage = mask.mean(axis=(1, 2))  # (T,)
     scale = 64.0 / w  # report displacements in 64-px units whatever the size
-    out = {"coverage": float(np.median(coverage))}
-    # The object: present in most frames, neither a speck nor the whole background.
-    out["color_ok"] = bool(0.002 < out["coverage"] < 0.3 and (coverage > 0.0005).mean() >= 0.75)
+    out = {"coverage": float(np.median(coverage)), "compactness": float(np.median(_compactness(mask)))}
+    # The object: present in most frames, neither a speck nor the whole background, and one blob
+    # rather than scattered pixels (noise textures contain every colour somewhere).
+    out["color_ok"] = bool(
+        0.002 < out["coverage"] < 0.3 and (coverage > 0.0005).mean() >= 0.75 and out["compactness"] >= 0.6
+    )
     if not out["color_ok"]:
         out["motion"] = "unknown"
         return out
@@ -68,6 +71,21 @@ def measure_clip(frames: np.ndarray, color: str) -> dict:
     else:
         out["motion"] = "in_place"  # still, rotate and bounce do not move the centroid on net
     return out
+
+
+def _compactness(mask: np.ndarray) -> np.ndarray:
+    """(T, H, W) bool -> (T,) share of each frame's mask inside its largest 8-connected component."""
+    from scipy import ndimage
+
+    shares = []
+    for frame in mask:
+        labels, n = ndimage.label(frame, structure=np.ones((3, 3)))
+        if n == 0:
+            shares.append(0.0)
+            continue
+        sizes = np.bincount(labels.ravel())[1:]
+        shares.append(sizes.max() / sizes.sum())
+    return np.array(shares)
 
 
 def motion_ok(expected: str, measured: str) -> bool:
