@@ -70,7 +70,7 @@ def dispatch(args) -> int:
 
 
 def _export(args) -> int:
-    from .export.build import Networks, RewardExport, build_package
+    from .export.build import Networks, RewardExport, build_package, default_sampler
     from .export.package import register_package
     from .nets.text_encoder import TextEncoder
     from .train.distill import load_student
@@ -100,9 +100,14 @@ def _export(args) -> int:
     for key in ("teacher_steps", "distill_steps"):
         if key in extras:
             steps[key] = int(extras[key])
+    # The student samples on the grid it was distilled on (N timesteps, solver skip k).
+    sampler = default_sampler()
+    sampler["grid"] = {"num_steps": int(extras["grid_steps"]), "skip": int(extras["skip"])}
+    if not extras.get("motion_trained", False):
+        sampler["motion"] = {"min": 0.0, "max": 1.0, "default": 0.0}
     manifest = build_package(net, args.out, args.id, args.name, args.description,
                              args.precisions.split(","), steps or {"student": 0},
-                             motion_guidance=not args.no_motion_guidance)
+                             motion_guidance=not args.no_motion_guidance, sampler=sampler)
     register_package(Path(args.out).parent, manifest["id"], default=args.default)
     print(json.dumps({g: [v["precision"] for v in spec["variants"]] for g, spec in manifest["graphs"].items()}))
     return 0
