@@ -8,13 +8,14 @@ import { cancelledError, deviceLostError, EngineError } from './errors';
 import { probeGpu } from './gpu/probe';
 import { KernelSet } from './kernels/index';
 import { openPackage } from './loader/package';
-import type { GraphRole } from './manifest/schema';
+import type { FileRef, GraphRole } from './manifest/schema';
 import { CancelToken, generate, type ReferenceMotion } from './pipeline/generate';
 import type { Ops } from './pipeline/ops';
 import { CpuOps } from './pipeline/ops-cpu';
 import { GpuOps, guardMemory } from './pipeline/ops-gpu';
 import { extractMotion } from './pipeline/reference';
 import { checkGenerateRequest } from './pipeline/request';
+import { planFiles, requireFit } from './pipeline/requirements';
 import type { ModelRuntime } from './pipeline/runtime';
 import { scoreClip } from './pipeline/score';
 import { planLoad } from './pipeline/variants';
@@ -31,7 +32,7 @@ import type {
   ScoreResult,
 } from './protocol';
 import { lcmSchedule } from './scheduler/lcm';
-import { WordPieceTokenizer } from './tokenizer/wordpiece';
+import { createTokenizer } from './tokenizer/index';
 
 /** Reference motions kept at once (each holds a few MB of attention maps). */
 const MAX_REFERENCES = 4;
@@ -55,6 +56,7 @@ export class LocalEngine implements Engine {
     const t0 = performance.now();
     const timings: Record<string, number> = {};
     const progress = options.onProgress;
+    const sessions: ModelRuntime['sessions'] = {}; // released here if the load fails part-way
     try {
       await this.unload();
       configureRuntime(this.runtimeOptions);
@@ -62,15 +64,22 @@ export class LocalEngine implements Engine {
       const pkg = await openPackage(request.source, { signal: options.signal });
       const manifest = pkg.manifest;
       const plan = planLoad(manifest, request.backend, request.precision ?? 'auto', caps);
+      // Before any weights are fetched: a device that cannot run the package is told what it lacks.
+      requireFit(manifest, plan, caps);
 
-      // Fetch and verify every file first (progress by bytes), then build sessions.
-      const files = Object.values(plan.graphs).flatMap((g) => (g ? [g.variant.file, ...g.variant.external_data] : []));
-      const total = files.reduce((a, f) => a + f.bytes, 0) + manifest.text.tokenizer.vocab.bytes;
+      // Graph by graph: fetch and verify its files (progress by bytes, each shared shard counted
+      // once), build its session, drop the bytes. At most one graph's weights are in memory, each
+      // file in its own buffer (a shard is <= 256 MB), never the whole package.
+      const total = planFiles(manifest, plan).reduce((a, f) => a + f.bytes, 0);
       let done = 0;
-      const read = async (ref: (typeof files)[number]) => {
+      const counted = new Set<string>();
+      const read = async (ref: FileRef) => {
+        const first = !counted.has(ref.path);
+        counted.add(ref.path);
         const data = await pkg.read(ref, {
           signal: options.signal,
           onProgress: (loaded) =>
+            first &&
             progress?.({
               stage: 'download',
               done: done + loaded,
@@ -79,35 +88,27 @@ export class LocalEngine implements Engine {
               elapsedMs: performance.now() - t0,
             }),
         });
-        done += ref.bytes;
+        if (first) done += ref.bytes;
         return data;
       };
       const vocab = new TextDecoder().decode(await read(manifest.text.tokenizer.vocab));
-      const tokenizer = new WordPieceTokenizer(vocab, manifest.text.tokenizer);
-      const bytes = new Map<string, Uint8Array>();
-      for (const f of files) if (!bytes.has(f.path)) bytes.set(f.path, await read(f));
-      timings.fetch = performance.now() - t0;
-      token.check();
-
-      let t = performance.now();
-      progress?.({ stage: 'compile', elapsedMs: t - t0 });
-      const sessions: ModelRuntime['sessions'] = {};
+      const tokenizer = createTokenizer(manifest.text.tokenizer, vocab);
       for (const [role, g] of Object.entries(plan.graphs) as [
         GraphRole,
         NonNullable<(typeof plan.graphs)[GraphRole]>,
       ][]) {
+        const model = await read(g.variant.file);
+        const externalData = [];
+        for (const e of g.variant.external_data) externalData.push({ path: e.path, data: await read(e) });
+        token.check();
+        const t = performance.now();
+        progress?.({ stage: 'compile', file: g.variant.file.path, elapsedMs: t - t0 });
         const gpuOutputs = g.backend === 'webgpu' ? manifest.graphs[role]?.outputs.map((o) => o.name) : undefined;
-        sessions[role] = await createSession({
-          name: role,
-          model: bytes.get(g.variant.file.path)!,
-          externalData: g.variant.external_data.map((e) => ({ path: e.path, data: bytes.get(e.path)! })),
-          backend: g.backend,
-          gpuOutputs,
-        });
+        sessions[role] = await createSession({ name: role, model, externalData, backend: g.backend, gpuOutputs });
+        timings.sessions = (timings.sessions ?? 0) + performance.now() - t;
         token.check();
       }
-      bytes.clear();
-      timings.sessions = performance.now() - t;
+      timings.fetch = performance.now() - t0 - timings.sessions;
 
       let gpu: Loaded['gpu'];
       if (plan.backend === 'webgpu') {
@@ -123,7 +124,7 @@ export class LocalEngine implements Engine {
       this.loaded = { runtime, gpu };
 
       // Warm-up behind the loading indicator: compiles every shader of the sampling path once.
-      t = performance.now();
+      const t = performance.now();
       progress?.({ stage: 'warmup', elapsedMs: t - t0 });
       await this.runGenerate(
         {
@@ -139,6 +140,8 @@ export class LocalEngine implements Engine {
       timings.total = performance.now() - t0;
       return { manifest, backend: plan.backend, precision: plan.precision, reason: plan.reason, timings };
     } catch (e) {
+      if (this.loaded?.runtime.sessions !== sessions)
+        await Promise.all(Object.values(sessions).map((s) => s?.release().catch(() => undefined)));
       if (!(e instanceof EngineError && e.kind === 'cancelled') && options.signal?.aborted) throw cancelledError();
       await this.unload();
       throw e;

@@ -71,6 +71,36 @@ export const GraphRole = z.enum([
 
 const Range = z.object({ min: finite(), max: finite(), default: finite() }).strict();
 
+/** Uncased BERT WordPiece (all-MiniLM-L6-v2): `vocab` is vocab.txt, one token per line. */
+export const BertWordPiece = z
+  .object({
+    kind: z.literal('bert-wordpiece'),
+    vocab: FileRef,
+    lowercase: z.boolean(),
+    strip_accents: z.boolean(),
+    max_length: posInt(),
+    cls_id: int().nonnegative(),
+    sep_id: int().nonnegative(),
+    pad_id: int().nonnegative(),
+    unk_id: int().nonnegative(),
+  })
+  .strict();
+
+/**
+ * CLIP's byte-level BPE as OpenCLIP applies it (VideoCrafter2): `vocab` is the merge list (a
+ * header line, then one "a b" merge per line); ids = [bos] + tokens + [eos], padded with pad_id.
+ */
+export const ClipBpe = z
+  .object({
+    kind: z.literal('clip-bpe'),
+    vocab: FileRef,
+    max_length: posInt(),
+    bos_id: int().nonnegative(),
+    eos_id: int().nonnegative(),
+    pad_id: int().nonnegative(),
+  })
+  .strict();
+
 export const Manifest = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
@@ -119,19 +149,7 @@ export const Manifest = z
       .object({
         graph: GraphRole,
         embed_dim: posInt(),
-        tokenizer: z
-          .object({
-            kind: z.literal('bert-wordpiece'),
-            vocab: FileRef,
-            lowercase: z.boolean(),
-            strip_accents: z.boolean(),
-            max_length: posInt(),
-            cls_id: int().nonnegative(),
-            sep_id: int().nonnegative(),
-            pad_id: int().nonnegative(),
-            unk_id: int().nonnegative(),
-          })
-          .strict(),
+        tokenizer: z.discriminatedUnion('kind', [BertWordPiece, ClipBpe]),
       })
       .strict(),
     motion_guidance: z
@@ -173,9 +191,14 @@ export const Manifest = z
     ),
     requirements: z
       .object({
-        /** Peak GPU memory the engine needs for one clip at the default geometry (estimated by the exporter). */
+        /**
+         * GPU memory the WebGPU path needs for one clip: its weights plus the largest graph's peak of
+         * live activations (measured on the graphs by the exporter, with a margin for the allocator).
+         */
         gpu_memory_bytes: int().nonnegative(),
         weight_bytes: int().nonnegative(),
+        /** The largest single tensor (weight or activation) on the WebGPU path: one GPU buffer must hold it. */
+        max_buffer_bytes: int().nonnegative().optional(),
       })
       .strict(),
     provenance: z
@@ -199,3 +222,4 @@ export type Precision = z.infer<typeof Precision>;
 export type Backend = z.infer<typeof Backend>;
 export type Manifest = z.infer<typeof Manifest>;
 export type RewardSpec = Manifest['rewards'][number];
+export type TokenizerManifest = Manifest['text']['tokenizer'];

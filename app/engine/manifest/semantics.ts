@@ -11,6 +11,11 @@ export interface ManifestProblem {
 }
 
 const REQUIRED_GRAPHS = ['text_encoder', 'unet', 'vae_decoder'] as const;
+/**
+ * A browser reads each file into one ArrayBuffer (and onnxruntime-web a graph into one protobuf):
+ * neither goes past 2 GiB - 1 bytes. Larger weights must be split into external-data shards.
+ */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 export function semanticProblems(m: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
@@ -84,6 +89,17 @@ export function semanticProblems(m: Manifest): ManifestProblem[] {
         add(`${at}.requires`, 'an fp16 WebGPU variant must require "shader-f16"');
       claim(`${at}.file.path`, v.file.path);
       // External-data shards may be shared between graphs (one weight file, two graphs).
+      const refs: [string, { bytes: number }][] = [
+        ['file', v.file],
+        ...v.external_data.map((e, j): [string, { bytes: number }] => [`external_data.${j}`, e]),
+      ];
+      for (const [where, ref] of refs) {
+        if (ref.bytes > MAX_FILE_BYTES)
+          add(
+            `${at}.${where}.bytes`,
+            `is ${ref.bytes}; a browser holds a file in one ArrayBuffer of at most ${MAX_FILE_BYTES} bytes, so split the weights into external-data shards`,
+          );
+      }
     });
   }
   return problems;

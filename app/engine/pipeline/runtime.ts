@@ -7,7 +7,8 @@ import { EngineError } from '../errors';
 import type { GraphRole, Manifest, TensorSpec } from '../manifest/schema';
 import type { TokenInfo } from '../protocol';
 import type { LcmSchedule } from '../scheduler/lcm';
-import { toInt64, type WordPieceTokenizer } from '../tokenizer/wordpiece';
+import type { Tokenizer } from '../tokenizer/index';
+import { toInt64 } from '../tokenizer/wordpiece';
 import type { Ops, Tensor } from './ops';
 import type { LoadPlan } from './variants';
 
@@ -15,7 +16,7 @@ export interface ModelRuntime {
   manifest: Manifest;
   plan: LoadPlan;
   schedule: LcmSchedule;
-  tokenizer: WordPieceTokenizer;
+  tokenizer: Tokenizer;
   sessions: Partial<Record<GraphRole, OrtSession>>;
 }
 
@@ -48,7 +49,7 @@ export function attentionOutputs(rt: ModelRuntime): TensorSpec[] {
 }
 
 export interface TextContext {
-  /** (1, L, D) token embeddings, zeroed at padding. */
+  /** (1, L, D) token embeddings (zeroed at padding, or for CLIP every position's). */
   context: Tensor;
   /** (1, L) attention mask as float, for the reward graphs. */
   mask: Tensor;
@@ -63,10 +64,14 @@ export async function encodeText(rt: ModelRuntime, ops: Ops, prompt: string): Pr
   const { max_length: L } = rt.manifest.text.tokenizer;
   const D = rt.manifest.text.embed_dim;
   const enc = rt.tokenizer.encode(prompt);
-  const feeds = {
-    input_ids: cpuTensor(toInt64(enc.inputIds), [1, L]),
-    attention_mask: cpuTensor(toInt64(enc.attentionMask), [1, L]),
-  };
+  // Feed what the graph declares: a CLIP text tower takes input_ids only (its mask is causal).
+  const declared = new Set(rt.manifest.graphs.text_encoder?.inputs.map((i) => i.name));
+  const feeds = Object.fromEntries(
+    [
+      ['input_ids', cpuTensor(toInt64(enc.inputIds), [1, L])] as const,
+      ['attention_mask', cpuTensor(toInt64(enc.attentionMask), [1, L])] as const,
+    ].filter(([name]) => declared.has(name)),
+  );
   const tokens = { count: enc.count, max: L, truncated: enc.truncated };
   const mask = ops.fromHost(Float32Array.from(enc.attentionMask), [1, L], 'text.mask');
   if (rt.plan.graphs.text_encoder?.backend === 'wasm' || ops.kind === 'cpu') {

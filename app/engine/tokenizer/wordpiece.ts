@@ -13,7 +13,7 @@ import type { Manifest } from '../manifest/schema';
 
 /** The manifest's tokenizer fields this class needs (the manifest object itself fits). */
 export type TokenizerSpec = Pick<
-  Manifest['text']['tokenizer'],
+  Extract<Manifest['text']['tokenizer'], { kind: 'bert-wordpiece' }>,
   'lowercase' | 'strip_accents' | 'max_length' | 'cls_id' | 'sep_id' | 'pad_id' | 'unk_id'
 >;
 

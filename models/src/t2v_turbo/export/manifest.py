@@ -18,6 +18,9 @@ import jsonschema
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 MANIFEST_FORMAT = "t2v-turbo-web/1"
 REQUIRED_GRAPHS = ("text_encoder", "unet", "vae_decoder")
+# A browser reads each file into one ArrayBuffer (and onnxruntime-web a graph into one protobuf):
+# neither goes past 2 GiB - 1 bytes. Larger weights must be split into external-data shards.
+MAX_FILE_BYTES = 2**31 - 1
 
 
 class ManifestError(ValueError):
@@ -50,7 +53,12 @@ def _structural_problem(manifest: Any) -> Problem | None:
     # The first error in document order, at its deepest cause, like zod's first issue.
     err = min(errors, key=lambda e: (list(map(str, e.absolute_path)), -len(e.absolute_path)))
     while err.context:
-        err = min(err.context, key=lambda e: -len(e.absolute_path))
+        # A union (e.g. the tokenizer kinds): follow the branch whose discriminator matched, as zod does.
+        branches: dict = {}
+        for e in err.context:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        matched = [es for es in branches.values() if not any(e.validator == "const" for e in es)]
+        err = min([e for es in (matched or branches.values()) for e in es], key=lambda e: -len(e.absolute_path))
     path = list(err.absolute_path)
     if err.validator == "additionalProperties":
         known = set(err.schema.get("properties", {}))
@@ -140,6 +148,11 @@ def semantic_problems(m: dict) -> list[Problem]:
             if v["precision"] == "fp16" and "webgpu" in v["backends"] and "shader-f16" not in v.get("requires", []):
                 add(f"{at}.requires", 'an fp16 WebGPU variant must require "shader-f16"')
             claim(f"{at}.file.path", v["file"]["path"])
+            refs = [("file", v["file"])] + [(f"external_data.{j}", e) for j, e in enumerate(v.get("external_data", []))]
+            for where, ref in refs:
+                if ref["bytes"] > MAX_FILE_BYTES:
+                    add(f"{at}.{where}.bytes", f"is {ref['bytes']}; a browser holds a file in one ArrayBuffer of at most "
+                        f"{MAX_FILE_BYTES} bytes, so split the weights into external-data shards")
     return problems
 
 
