@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_export
 
     cli_export.add_commands(sub)  # export, export-micro, sample-package
+    from . import cli_convert
+
+    cli_convert.add_commands(sub)  # convert (the official T2V-Turbo-v2 weights)
     return parser
 
 
@@ -170,6 +173,10 @@ def _dispatch(args) -> int:
         return cli_post.dispatch(args)
     if args.command in cli_export.COMMANDS:
         return cli_export.dispatch(args)
+    from . import cli_convert
+
+    if args.command in cli_convert.COMMANDS:
+        return cli_convert.dispatch(args)
     raise AssertionError(args.command)
 
 

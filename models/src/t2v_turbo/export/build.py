@@ -15,12 +15,16 @@ from torch import nn
 
 from ..config import Config, resolve_config
 from ..diffusion.schedule import NoiseSchedule
+from ..nets.clip_tokenizer import ClipBpeTokenizer, write_plain_vocab
+from ..nets.open_clip_text import OpenClipTextEncoder
 from ..nets.text_encoder import BertConfig, TextEncoder
 from ..nets.tokenizer import WordPieceTokenizer, minilm_dir
 from ..nets.unet3d import UNet3D
 from ..nets.vae import AutoencoderKL
-from .graphs import MotionGradGraph, TextEncoderGraph, UNetGraph, VaeDecoderGraph, VaeEncoderGraph
-from .package import GraphSpec, copy_vocab, export_graph, externalize, git_commit, weight_bytes, write_package
+from .graphs import ClipTextEncoderGraph, MotionGradGraph, TextEncoderGraph, UNetGraph, VaeDecoderGraph, VaeEncoderGraph
+from .package import (GraphSpec, copy_vocab, export_graph, externalize, file_ref, git_commit, weight_bytes,
+                      write_package)
+from .requirements import package_requirements
 
 
 @dataclass
@@ -48,7 +52,7 @@ class RewardExport:
 @dataclass
 class Networks:
     cfg: Config
-    text_encoder: TextEncoder
+    text_encoder: TextEncoder | OpenClipTextEncoder
     unet: UNet3D
     vae: AutoencoderKL
     latent_scale: float
@@ -74,22 +78,28 @@ def _example_inputs(net: Networks, seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def graph_specs(
-    net: Networks, precisions: list[str], motion_guidance: bool = True, roles: set[str] | None = None
+    net: Networks,
+    precisions: list[str],
+    motion_guidance: bool = True,
+    roles: set[str] | None = None,
+    text_precisions: tuple[str, ...] = ("int8",),
 ) -> list[GraphSpec]:
-    """The package's graphs (or only `roles`), in export order, with fixed example inputs."""
+    """The package's graphs (or only `roles`), in export order, with fixed example inputs.
+
+    Without motion guidance the UNet returns eps only (its attention maps feed nothing else)."""
     cfg, ex = net.cfg, _example_inputs(net)
     want = (lambda role: roles is None or role in roles)  # noqa: E731
     fps = float(cfg.geometry.fps)
     unet_inputs = {k: ex[k] for k in ("sample", "timestep", "context", "guidance", "motion")}
-    unet_graph = UNetGraph(net.unet.eval(), fps)
-    with torch.no_grad():
-        _, *maps = unet_graph(*unet_inputs.values())
-    attn_names = [f"attn_{i}" for i in range(len(maps))]
-    specs = [
-        GraphSpec("text_encoder", TextEncoderGraph(net.text_encoder), {k: ex[k] for k in ("input_ids", "attention_mask")},
-                  ["context"], ["int8"]),
-        GraphSpec("unet", unet_graph, unet_inputs, ["eps", *attn_names], precisions),
-    ]
+    unet_graph = UNetGraph(net.unet.eval(), fps, with_attention=motion_guidance)
+    attn_names = [f"attn_{i}" for i in range(net.unet.num_attn_maps)] if motion_guidance else []
+    if isinstance(net.text_encoder, OpenClipTextEncoder):
+        text = GraphSpec("text_encoder", ClipTextEncoderGraph(net.text_encoder), {"input_ids": ex["input_ids"]},
+                         ["context"], list(text_precisions))
+    else:
+        text = GraphSpec("text_encoder", TextEncoderGraph(net.text_encoder),
+                         {k: ex[k] for k in ("input_ids", "attention_mask")}, ["context"], list(text_precisions))
+    specs = [text, GraphSpec("unet", unet_graph, unet_inputs, ["eps", *attn_names], precisions)]
     gpu_precisions = [p for p in precisions if p != "int8"]
     if motion_guidance and want("motion_grad"):
         # Reference maps from another latent, masks from their top-1 entries: a realistic energy.
@@ -99,7 +109,7 @@ def graph_specs(
         masks = [F.one_hot(r.argmax(-1), r.shape[-1]).float() for r in ref]
         refs = {f"ref_attn_{i}": r for i, r in enumerate(ref)} | {f"mask_{i}": m for i, m in enumerate(masks)}
         inputs = unet_inputs | refs
-        module = MotionGradGraph(net.unet.eval(), fps, tuple(inputs.values()), len(maps))
+        module = MotionGradGraph(net.unet.eval(), fps, tuple(inputs.values()), len(attn_names))
         specs.append(GraphSpec("motion_grad", module, inputs, ["grad", "energy", "eps"], gpu_precisions))
     H, W, T = cfg.geometry.height, cfg.geometry.width, cfg.geometry.frames
     video = torch.rand(1, 3, T, H, W, generator=torch.Generator().manual_seed(2)) * 2 - 1
@@ -128,20 +138,28 @@ def build_package(
     motion_guidance: bool = True,
     sampler: dict | None = None,
     log=print,
+    text_precisions: tuple[str, ...] = ("int8",),
+    roles: set[str] | None = None,
+    check_parity: bool = True,
+    tool: str = "t2v_turbo export",
 ) -> dict:
+    """Exports every graph (or only `roles`), shards the weights, writes and validates the manifest."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in [*folder.glob("*.onnx"), *folder.glob("weights.*.bin")]:
+    for stale in [*folder.glob("*.onnx"), *folder.glob("*.onnx.data"), *folder.glob("weights.*.bin")]:
         stale.unlink()
     cfg = net.cfg
     t0 = time.perf_counter()
     report: dict = {"tolerance_relative": {}}
     graphs = {}
-    for spec in graph_specs(net, precisions, motion_guidance):
-        graphs[spec.role] = export_graph(spec, folder, report, log)
+    for spec in graph_specs(net, precisions, motion_guidance, roles, text_precisions):
+        graphs[spec.role] = export_graph(spec, folder, report, log, check_parity)
     externalize(folder, graphs)
-    tokenizer: WordPieceTokenizer = net.text_encoder.tokenizer
-    vocab = copy_vocab(minilm_dir() / "vocab.txt", folder)
+    tokenizer: WordPieceTokenizer | ClipBpeTokenizer = net.text_encoder.tokenizer
+    if isinstance(tokenizer, ClipBpeTokenizer):
+        vocab = file_ref(folder, write_plain_vocab(folder / "bpe_merges.txt").name)
+    else:
+        vocab = copy_vocab(minilm_dir() / "vocab.txt", folder)
     C, T, h, w = cfg.latent_shape
     schedule = NoiseSchedule(cfg.schedule.num_train_timesteps, cfg.schedule.beta_start, cfg.schedule.beta_end,
                              cfg.schedule.beta_schedule)
@@ -168,11 +186,11 @@ def build_package(
             for r in net.rewards
         ],
         "requirements": {
-            "gpu_memory_bytes": estimate_gpu_memory(graphs, folder, cfg),
+            **package_requirements(folder, graphs),
             "weight_bytes": weight_bytes(folder, graphs, "fp32"),
         },
         "provenance": {
-            "tool": "t2v_turbo export",
+            "tool": tool,
             "commit": git_commit(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "training_steps": training_steps,
@@ -200,16 +218,6 @@ def default_sampler() -> dict:
         "motion": {"min": 0.0, "max": 1.0, "default": 0.5},
         "embed_scale": 1000.0,
     }
-
-
-def estimate_gpu_memory(graphs: dict, folder: Path, cfg: Config) -> int:
-    """Weights of the GPU graphs plus headroom for activations: 4x the largest UNet output set and the
-    decoder's frames, times 8 for intermediates. An estimate for the "will it fit" check, stated as such."""
-    weights = weight_bytes(folder, {k: v for k, v in graphs.items() if k != "text_encoder"}, "fp32")
-    C, T, h, w = cfg.latent_shape
-    latent = 4 * C * T * h * w
-    video = 4 * 3 * T * cfg.geometry.height * cfg.geometry.width
-    return int(weights + 8 * (4 * latent * cfg.unet.model_channels // C + video))
 
 
 def micro_networks(seed: int = 0) -> Networks:

@@ -15,7 +15,7 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from .onnx_tools import strip_metadata
+from .onnx_tools import read_external, strip_metadata
 
 # Tensors below this stay inside the graph file (shapes, small constants).
 MIN_EXTERNAL_BYTES = 256
@@ -27,7 +27,9 @@ SHARD_BYTES = 256 * 1024 * 1024
 def share_weights(files: list[Path], precision: str, shard_bytes: int = SHARD_BYTES) -> dict[Path, list[str]]:
     """Moves the large initializers of `files` (graphs of one precision, in one folder) to shared shards.
 
-    Returns, per graph file, the shard file names it reads. Graph files are rewritten in place.
+    Returns, per graph file, the shard file names it reads. Graph files are rewritten in place; a
+    graph's own external-data file (a large export's `<graph>.data`) is streamed tensor by tensor,
+    never loaded whole, and removed once its weights are in the shards.
     """
     if not files:
         return {}
@@ -38,18 +40,27 @@ def share_weights(files: list[Path], precision: str, shard_bytes: int = SHARD_BY
     shard_index, shard_size = 0, 0
     handles: dict[str, object] = {}
     needs: dict[Path, list[str]] = {}
+    sources: set[str] = set()  # graphs' own data files, emptied into the shards
 
     def shard_name(k: int) -> str:
         return f"weights.{precision}.{k}.bin"
 
     try:
         for path in files:
-            model = onnx.load(str(path))
+            model = onnx.load(str(path), load_external_data=False)
             strip_metadata(model)
             used: list[str] = []
             for tensor in model.graph.initializer:
-                raw = numpy_helper.to_array(tensor).tobytes()
+                if tensor.data_location == onnx.TensorProto.EXTERNAL:
+                    sources.update(e.value for e in tensor.external_data if e.key == "location")
+                    raw = read_external(tensor, folder)
+                else:
+                    raw = numpy_helper.to_array(tensor).tobytes()
                 if len(raw) < MIN_EXTERNAL_BYTES:
+                    if tensor.data_location == onnx.TensorProto.EXTERNAL:  # small: back inside the graph
+                        del tensor.external_data[:]
+                        tensor.data_location = onnx.TensorProto.DEFAULT
+                        tensor.raw_data = raw
                     continue
                 digest = hashlib.sha256(raw).hexdigest()
                 if digest not in placed:
@@ -80,6 +91,8 @@ def share_weights(files: list[Path], precision: str, shard_bytes: int = SHARD_BY
     finally:
         for handle in handles.values():
             handle.close()
+    for name in sources - set(handles):
+        (folder / name).unlink(missing_ok=True)
     for path in files:
         onnx.checker.check_model(str(path))  # with a path, the checker resolves the external data
     return needs

@@ -35,6 +35,18 @@ class TextEncoderGraph(nn.Module):
         return self.encoder(input_ids, attention_mask)
 
 
+class ClipTextEncoderGraph(nn.Module):
+    """input_ids (1, 77) int64 -> context (1, 77, D): OpenCLIP's penultimate layer, every position kept
+    (no attention mask: the causal mask already keeps padding away from the prompt's tokens)."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.encoder(input_ids)
+
+
 class UNetGraph(nn.Module):
     """The student: (sample, timestep, context, guidance, motion) -> (eps, attn_0, …, attn_{n-1})."""
 

@@ -27,6 +27,11 @@ class Parity:
         return f"max abs {self.max_abs:.2e}, rel {self.max_rel:.2e}"
 
 
+# Graphs whose weights exceed this are saved with their weights in `<file>.data` beside them:
+# protobuf cannot hold 2 GB, and loading a big model's weights into one message doubles its memory.
+LARGE_GRAPH_BYTES = 1 << 30
+
+
 def export_onnx(
     module: torch.nn.Module,
     args: tuple,
@@ -34,10 +39,12 @@ def export_onnx(
     input_names: list[str],
     output_names: list[str],
 ) -> Path:
-    """Exports with the dynamo exporter (onnxscript), static shapes, one self-contained file."""
+    """Exports with the dynamo exporter (onnxscript), static shapes: one self-contained file, or for
+    a module with more than LARGE_GRAPH_BYTES of weights, the graph plus `<path>.data`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     module = module.eval()
+    large = sum(t.numel() * t.element_size() for t in module.state_dict().values()) > LARGE_GRAPH_BYTES
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         logging.getLogger("torch.onnx").setLevel(logging.ERROR)
@@ -45,13 +52,29 @@ def export_onnx(
             module, args, dynamo=True, input_names=input_names, output_names=output_names, verbose=False
         )
         program.optimize()
-        program.save(str(path), external_data=False)
-    model = onnx.load(str(path))
+        program.save(str(path), external_data=large)
+        del program
+    # Rewrites only the graph; external weights stay where they are.
+    model = onnx.load(str(path), load_external_data=False)
     strip_metadata(model)
     onnx.save(model, str(path))
-    onnx.checker.check_model(model)
+    onnx.checker.check_model(str(path))  # by path: also beyond 2 GB
     check_webgpu_ops(model, path.name)
     return path
+
+
+def external_files(path: str | Path) -> set[str]:
+    """File names (beside the graph) that hold its external weights."""
+    model = onnx.load(str(path), load_external_data=False)
+    return {e.value for t in model.graph.initializer for e in t.external_data if e.key == "location"}
+
+
+def read_external(tensor: onnx.TensorProto, folder: Path) -> bytes:
+    """An externally stored tensor's raw bytes, read from its file without loading anything else."""
+    info = {e.key: e.value for e in tensor.external_data}
+    with (folder / info["location"]).open("rb") as f:
+        f.seek(int(info.get("offset", 0)))
+        return f.read(int(info["length"])) if "length" in info else f.read()
 
 
 def strip_metadata(model: onnx.ModelProto) -> None:
@@ -104,15 +127,58 @@ def op_types(path: str | Path) -> list[str]:
 
 
 def to_fp16(src: str | Path, dst: str | Path) -> Path:
-    """fp16 weights and compute, float32 inputs/outputs (the engine's kernels stay in one dtype)."""
-    from onnxruntime.transformers.float16 import convert_float_to_float16
+    """fp16 weights and compute, float32 inputs/outputs (the engine's kernels stay in one dtype).
 
-    model = onnx.load(str(src))
-    half = convert_float_to_float16(model, keep_io_types=True, op_block_list=FP16_KEEP_FP32, disable_shape_infer=False)
-    toposort(half.graph)  # the converter appends its input casts after their consumers
+    Statistics ops (FP16_KEEP_FP32) stay float32. A graph with external weights is converted without
+    loading them: the graph is rewritten, then each weight is streamed from `src`'s data file to
+    `<dst>.data`, cast to fp16 where the converter retyped it.
+    """
+    from onnxruntime.transformers import float16
+
+    src, dst = Path(src), Path(dst)
+    model = onnx.load(str(src), load_external_data=False)
+    external = [t for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    if not external:
+        model = onnx.load(str(src))
+        half = float16.convert_float_to_float16(
+            model, keep_io_types=True, op_block_list=FP16_KEEP_FP32, disable_shape_infer=False
+        )
+        toposort(half.graph)  # the converter appends its input casts after their consumers
+        onnx.save(half, str(dst))
+        onnx.checker.check_model(onnx.load(str(dst)))
+        return dst
+    source_types = {t.name: t.data_type for t in external}
+    # The converter builds value infos from initializer data; ours is not loaded, and dims suffice.
+    original = float16.make_value_info_from_tensor
+    float16.make_value_info_from_tensor = lambda t: onnx.helper.make_tensor_value_info(t.name, t.data_type, t.dims)
+    try:
+        half = float16.convert_float_to_float16(
+            model, keep_io_types=True, op_block_list=FP16_KEEP_FP32, disable_shape_infer=False
+        )
+    finally:
+        float16.make_value_info_from_tensor = original
+    toposort(half.graph)
+    data_name = dst.name + ".data"
+    offset = 0
+    with (dst.parent / data_name).open("wb") as out:
+        for tensor in half.graph.initializer:
+            if tensor.data_location != onnx.TensorProto.EXTERNAL:
+                continue
+            raw = read_external(tensor, src.parent)
+            if source_types[tensor.name] == onnx.TensorProto.FLOAT and tensor.data_type == onnx.TensorProto.FLOAT16:
+                raw = float16.convert_np_to_float16(np.frombuffer(raw, np.float32)).tobytes()
+            padding = (-offset) % 64
+            out.write(b"\0" * padding)
+            offset += padding
+            del tensor.external_data[:]
+            for key, value in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw)))):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, value
+            out.write(raw)
+            offset += len(raw)
     onnx.save(half, str(dst))
-    onnx.checker.check_model(onnx.load(str(dst)))
-    return Path(dst)
+    onnx.checker.check_model(str(dst))
+    return dst
 
 
 def toposort(graph: onnx.GraphProto) -> None:

@@ -17,6 +17,7 @@ import onnxruntime as ort
 from ..diffusion.lcm import boundary_scalings, inference_timesteps
 from ..diffusion.noise import gaussian_like
 from ..diffusion.schedule import NoiseSchedule
+from ..nets.clip_tokenizer import ClipBpeTokenizer
 from ..nets.tokenizer import WordPieceTokenizer
 from .manifest import load_manifest
 
@@ -52,7 +53,11 @@ class PackageSampler:
                 str(self.folder / variant["file"]["path"]), options, providers=["CPUExecutionProvider"]
             )
         tok = self.manifest["text"]["tokenizer"]
-        self.tokenizer = WordPieceTokenizer.from_file(self.folder / tok["vocab"]["path"], max_length=tok["max_length"])
+        vocab = self.folder / tok["vocab"]["path"]
+        if tok["kind"] == "clip-bpe":
+            self.tokenizer = ClipBpeTokenizer.from_file(vocab, max_length=tok["max_length"], pad_id=tok["pad_id"])
+        else:
+            self.tokenizer = WordPieceTokenizer.from_file(vocab, max_length=tok["max_length"])
         s = self.manifest["schedule"]
         self.alphas_cumprod = NoiseSchedule(
             s["num_train_timesteps"], s["beta_start"], s["beta_end"], s["beta_schedule"]
@@ -68,9 +73,11 @@ class PackageSampler:
     def encode_text(self, prompt: str) -> np.ndarray:
         """(1, L, D) token context, as the engine's text stage."""
         enc = self.tokenizer.encode(prompt)
-        ids = np.array([enc.input_ids], np.int64)
-        mask = np.array([enc.attention_mask], np.int64)
-        return self._run("text_encoder", {"input_ids": ids, "attention_mask": mask})[0]
+        feeds = {"input_ids": np.array([enc.input_ids], np.int64),
+                 "attention_mask": np.array([enc.attention_mask], np.int64)}
+        # Feed what the graph declares: a CLIP text tower takes input_ids only.
+        declared = {i.name for i in self.sessions["text_encoder"].get_inputs()}
+        return self._run("text_encoder", {k: v for k, v in feeds.items() if k in declared})[0]
 
     def generate(
         self, prompt: str, steps: int, guidance: float, motion: float, seed: int, return_latent: bool = False
