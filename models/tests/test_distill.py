@@ -174,6 +174,7 @@ def test_batches_follow_curation_and_the_mixing_policy(micro_stack):  # noqa: F8
     assert torch.equal(again["noise"], stage.batch_fn(3, 0, 1)["noise"])  # a pure function of the step
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", [[], ["distill.lora_rank=2"], ["distill.target=ema", "motion.cache_draws=0"]],
                          ids=["full", "lora", "ema-target-on-the-fly-guidance"])
 def test_micro_distillation_gives_a_loadable_student(micro_stack, tmp_path: Path, variant):  # noqa: F811
@@ -206,6 +207,7 @@ Path({run!r}, f"rank{{rank}}.sha").write_text(digest)
 """
 
 
+@pytest.mark.slow
 def test_two_process_ddp_step_gives_identical_weights(micro_stack, tmp_path: Path):  # noqa: F811
     script = tmp_path / "ddp.py"
     run = tmp_path / "run"

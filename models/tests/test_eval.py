@@ -77,6 +77,7 @@ def test_judges_score_like_the_studio(micro_stack):  # noqa: F811
     assert scores["video_text"] == pytest.approx(float(want_v[0]), rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_make_demo_student_writes_the_report(micro_stack, tmp_path: Path):  # noqa: F811
     from t2v_turbo.eval.reproduce import ABLATION_ROWS, make_demo_student
     from t2v_turbo.train.post_config import resolve_post_config

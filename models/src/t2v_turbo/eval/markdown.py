@@ -290,9 +290,10 @@ METHOD = """## The method as implemented
 - **Mixed reward feedback**: the student's one-step prediction f(z_t, t) is decoded by the frozen
   VAE with gradients and scored: L = L_CD - s (beta_img (R_image_text + q R_quality) on M = 2 random
   frames + beta_vid R_video_text on 4 strided frames), rewards only on short-caption examples. The
-  paper's weights are beta_img = 0.2, beta_vid = 0.5; s = `reward_loss.scale` rescales both because
-  our CD loss per element is far smaller than the paper's, and q puts the quality logit on the
-  image-text cosine's scale. Only the frames the rewards see are decoded (the VAE works per frame).
+  paper's weights are beta_img = 0.2, beta_vid = 0.5; s = `reward_loss.scale` could rescale both
+  (at s = 1 we measured the reward gradient at ~2x the CD gradient on the demo teacher, so s = 1),
+  and q puts the quality logit (~ +-5) on the image-text cosine's scale. Only the frames the rewards
+  see are decoded (the VAE works per frame).
 - **Motion guidance** (`t2v_turbo/train/motion_guidance.py`): energy G = sum over the decoder's
   temporal self-attention maps of || M o (A(z_ref) - A(z_t)) ||^2, M the top-1 mask of A(z_ref)
   along the key frames; in the teacher's solver eps <- eps - lambda sqrt(1 - abar_t) grad G for
