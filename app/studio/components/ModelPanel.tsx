@@ -5,6 +5,7 @@ import { askPersistence, refreshStorage, removeCached } from '../../state/action
 import { useStudio } from '../../state/store';
 import { formatBytes } from '../../storage/quota';
 import { backendName } from '../format';
+import { PackageFit } from './PackageFit';
 
 /** Which model runs; loading another (bundled, a folder, a same-origin URL); the cache and storage. */
 export function ModelPanel() {
@@ -104,6 +105,8 @@ function Sources() {
             <li key={b.id} className="row">
               <span>
                 <strong>{b.name}</strong> <span className="muted small">{formatBytes(b.weightBytes)} of weights</span>
+                <br />
+                <PackageFit baseUrl={b.baseUrl} />
               </span>
               <button type="button" disabled={loading} onClick={() => void loadBundled(b)}>
                 Load {b.name}
