@@ -204,3 +204,16 @@ def test_attribute_labels_mark_each_objects_combinations():
     assert v[colours * motions + go * motions + left] == 1  # (word GO, left)
     i = rd.image_labels(attrs)
     assert i.shape == (colours * shapes + colours + shapes,) and i.sum() == 6
+
+
+def test_export_fields_describe_each_model_for_the_package(micro_stack):  # noqa: F811
+    from t2v_turbo.train.rewards import reward_export_fields
+
+    for kind, path in micro_stack.rewards.items():
+        f = reward_export_fields(path)
+        assert f["id"] == kind and f["uses_text"] == (kind != "quality")
+        assert f["kind"] == ("clip" if kind == "video_text" else "frames") and f["mean"] == (0.5, 0.5, 0.5)
+        pixels = torch.zeros(1, 3, f["frames"], f["height"], f["width"]) if f["kind"] == "clip" else \
+            torch.zeros(f["frames"], 3, f["height"], f["width"])
+        args = (pixels,) if not f["uses_text"] else (pixels, torch.zeros(1, 48, 384), torch.ones(1, 48))
+        assert f["module"](*args).shape == ((1,) if f["kind"] == "clip" else (f["frames"],))

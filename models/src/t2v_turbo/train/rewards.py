@@ -457,3 +457,23 @@ def load_reward(path: str | Path, check_accuracy: bool = True, min_accuracy: flo
         if acc is not None and acc < floor:
             raise RewardTooWeak(f"{path}: held-out accuracy {acc:.3f} < {floor}; train it longer before using it")
     return model.eval().requires_grad_(False), extras
+
+
+# What the studio shows next to each score (manifest rewards[].label / description).
+STUDIO_TEXT = {
+    "image_text": ("Text-frame alignment", "How well the frames show what the prompt names (colours, shapes, words)."),
+    "quality": ("Visual quality", "Preference for clean, well-formed frames over noisy, blurry or broken ones."),
+    "video_text": ("Text-video alignment", "How well the clip, motion included, matches the prompt."),
+}
+
+
+def reward_export_fields(path: str | Path) -> dict[str, Any]:
+    """Everything export.build.RewardExport takes, for the reward model at `path` (a final/ folder):
+    id (= kind, so the graph role is reward_<kind>), module (frozen, eval; forward(pixels[, context,
+    mask]) -> score), label, description, kind, frames, height, width, mean, std, uses_text."""
+    model, extras = load_reward(path)
+    kind, spec = extras["reward"], extras["input"]
+    label, description = STUDIO_TEXT[kind]
+    return {"id": kind, "module": model, "label": label, "description": description, "kind": spec["kind"],
+            "frames": spec["frames"], "height": spec["height"], "width": spec["width"], "mean": tuple(spec["mean"]),
+            "std": tuple(spec["std"]), "uses_text": kind != "quality", "higher_is_better": True}
