@@ -43,6 +43,10 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return undefined;
     case 'dispose':
       return engine.dispose();
+    case 'testing':
+      if (import.meta.env.MODE !== 'test') throw new Error('Test hooks exist only in test builds.');
+      engine.applyTestingHooks(request.content);
+      return undefined;
     default: {
       const unknown: never = request;
       throw new Error(`unknown request ${JSON.stringify(unknown)}`);

@@ -69,12 +69,19 @@ export const deviceLostError = (reason: string) =>
     { reason },
   );
 
-export const outOfMemoryError = (where: string) =>
-  new EngineError(
-    'out-of-memory',
-    `Out of memory during ${where}. Lower the number of frames or steps, close other GPU-heavy tabs, or switch to the WASM backend.`,
-    { where },
-  );
+/** `memory`: the GPU's (WebGPU buffers), or the CPU-side WebAssembly heap onnxruntime runs in (4 GB at most). */
+export const outOfMemoryError = (where: string, memory: 'gpu' | 'wasm' = 'gpu') =>
+  memory === 'gpu'
+    ? new EngineError(
+        'out-of-memory',
+        `Out of memory during ${where}. Lower the number of frames or steps, close other GPU-heavy tabs, or switch to the WASM backend.`,
+        { where, memory },
+      )
+    : new EngineError(
+        'out-of-memory',
+        `Out of memory while ${where}: the model needs more than the 4 GB of WebAssembly memory a browser tab can have. Use a smaller model package, or the WebGPU backend on a machine with a GPU; closing other tabs does not raise this limit.`,
+        { where, memory },
+      );
 
 export const cancelledError = () => new EngineError('cancelled', 'Generation was cancelled.');
 

@@ -30,6 +30,7 @@ import type {
   LoadResult,
   ScoreRequest,
   ScoreResult,
+  TestingHooks,
 } from './protocol';
 import { lcmSchedule } from './scheduler/lcm';
 import { createTokenizer } from './tokenizer/index';
@@ -48,6 +49,8 @@ export class LocalEngine implements Engine {
   private readonly references = new Map<string, ReferenceMotion>();
   private readonly running = new Set<CancelToken>();
   private nextReference = 1;
+  /** Test hook (see TestingHooks): a pause before each denoising step. */
+  private stepDelayMs = 0;
 
   constructor(private readonly runtimeOptions: RuntimeOptions = {}) {}
 
@@ -138,7 +141,14 @@ export class LocalEngine implements Engine {
       );
       timings.warmup = performance.now() - t;
       timings.total = performance.now() - t0;
-      return { manifest, backend: plan.backend, precision: plan.precision, reason: plan.reason, timings };
+      return {
+        manifest,
+        backend: plan.backend,
+        precision: plan.precision,
+        reason: plan.reason,
+        timings,
+        uncachedFiles: [...pkg.uncached],
+      };
     } catch (e) {
       if (this.loaded?.runtime.sessions !== sessions)
         await Promise.all(Object.values(sessions).map((s) => s?.release().catch(() => undefined)));
@@ -183,7 +193,8 @@ export class LocalEngine implements Engine {
       const work = () =>
         generate(runtime, ops, request, reference, {
           onProgress: options.onProgress,
-          checkCancelled: () => {
+          checkCancelled: async () => {
+            if (this.stepDelayMs > 0) await new Promise((r) => setTimeout(r, this.stepDelayMs));
             token.check();
             this.checkDevice();
           },
@@ -266,6 +277,12 @@ export class LocalEngine implements Engine {
   /** Test hook: destroys ORT's device, exactly what a driver reset or GPU OOM does to it. */
   loseDeviceForTesting(): void {
     this.loaded?.gpu?.device.destroy();
+  }
+
+  /** Test hooks, reached through the worker's `testing` request in test builds (protocol.ts). */
+  applyTestingHooks(hooks: TestingHooks): void {
+    if (hooks.stepDelayMs !== undefined) this.stepDelayMs = Math.max(0, hooks.stepDelayMs);
+    if (hooks.loseDevice) this.loseDeviceForTesting();
   }
 
   private begin(signal?: AbortSignal): CancelToken {

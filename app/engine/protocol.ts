@@ -30,6 +30,8 @@ export interface LoadResult {
   reason: string;
   /** Milliseconds: fetch+verify, session creation, warm-up. */
   timings: Record<string, number>;
+  /** Package files Cache Storage refused (quota full): the model runs now but needs the network next time. */
+  uncachedFiles?: string[];
 }
 
 export interface ReferenceGuidance {
@@ -151,6 +153,17 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
+/**
+ * Test builds only (`vite build --mode test`): E2E tests reach the worker's engine through these
+ * hooks; a production worker refuses them.
+ */
+export interface TestingHooks {
+  /** Milliseconds to wait before each denoising step (0: off), so a test can act while a run is in flight. */
+  stepDelayMs?: number;
+  /** Destroys the engine's GPUDevice now, exactly what a driver reset or GPU out-of-memory does to it. */
+  loseDevice?: boolean;
+}
+
 // ── Wire format (worker boundary) ──────────────────────────────────────────────────────────────
 
 interface RequestContents {
@@ -160,6 +173,7 @@ interface RequestContents {
   extractMotion: ExtractMotionRequest;
   cancel: Record<string, never>;
   dispose: Record<string, never>;
+  testing: TestingHooks;
 }
 
 export type RequestKind = keyof RequestContents;

@@ -22,6 +22,7 @@ import type {
   RequestKind,
   ScoreRequest,
   ScoreResult,
+  TestingHooks,
   WorkerRequest,
   WorkerResponse,
 } from './protocol';
@@ -74,6 +75,11 @@ export class WorkerEngine implements Engine {
   async extractMotion(request: ExtractMotionRequest, options?: CallOptions): Promise<ExtractMotionResult> {
     await this.recovering;
     return this.call('extractMotion', request, options) as Promise<ExtractMotionResult>;
+  }
+
+  /** Test builds only: slows the denoising loop or loses the GPU device in the worker (TestingHooks). */
+  async testing(hooks: TestingHooks): Promise<void> {
+    await this.call('testing', hooks);
   }
 
   cancel(): void {

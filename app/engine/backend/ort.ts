@@ -94,14 +94,18 @@ export async function runSession(
 export function classifyOrtError(e: unknown, where: string): EngineError {
   if (e instanceof EngineError) return e;
   const message = e instanceof Error ? e.message : String(e);
+  // ORT's own failures here are CPU-side: its WebAssembly heap (std::bad_alloc) or a JS buffer.
   if (
-    /out of memory|OOM|Failed to allocate|RangeError: (Array buffer|WebAssembly\.Memory)|allocation failed/i.test(
+    /out of memory|OOM|Failed to allocate|bad_alloc|RangeError: (Array buffer|WebAssembly\.Memory)|allocation failed/i.test(
       message,
     )
   ) {
-    return outOfMemoryError(where);
+    return outOfMemoryError(where, 'wasm');
   }
-  const op = message.match(/(?:Could not find an implementation for|not supported|Unsupported op(?:erator)?)\W+(\w+)/i);
+  const op =
+    // "Fatal error: org.example:Frobnicate(-1) is not a registered function/op" (an unknown domain or op)
+    message.match(/([\w.]+:\w+|\w+)\(-?\d+\) is not a registered function\/op/) ??
+    message.match(/(?:Could not find an implementation for|not supported|Unsupported op(?:erator)?)\W+(\w+)/i);
   if (op) {
     return new EngineError(
       'unsupported-op',

@@ -19,6 +19,8 @@ export interface ModelPackage {
   /** Folder URL for `url` sources; undefined for picked files. */
   baseUrl?: string;
   read(ref: FileRef, options?: ReadOptions): Promise<Uint8Array>;
+  /** Paths Cache Storage refused so far (quota): they work now but need the network next time. */
+  readonly uncached: ReadonlySet<string>;
 }
 
 export async function sha256Hex(data: Uint8Array): Promise<string> {
@@ -65,6 +67,7 @@ async function openFilePackage(files: Record<string, Blob>): Promise<ModelPackag
   const manifest = parseManifestText(await manifestBlob.text());
   return {
     manifest,
+    uncached: new Set(), // picked files are read where they are, never cached
     async read(ref) {
       const blob = byPath.get(ref.path);
       if (!blob) throw missingFileError(ref.path, 'not among the chosen files');
@@ -82,23 +85,30 @@ async function openUrlPackage(baseUrl: string, options: ReadOptions): Promise<Mo
     if (!response.ok) throw missingFileError('manifest.json', `HTTP ${response.status}`);
     text = await response.text();
     const manifest = parseManifestText(text);
-    await cache?.put(manifestKey(base), new Response(text, { headers: { 'content-type': 'application/json' } }));
-    return urlPackage(base, manifest, cache);
+    const uncached = new Set<string>();
+    await cache
+      ?.put(manifestKey(base), new Response(text, { headers: { 'content-type': 'application/json' } }))
+      .catch(async () => {
+        // Quota: the package still loads; it is offline-ready only if this very manifest was kept before.
+        if ((await (await cache.match(manifestKey(base)))?.text()) !== text) uncached.add('manifest.json');
+      });
+    return urlPackage(base, manifest, cache, uncached);
   } catch (e) {
     if (options.signal?.aborted) throw cancelledError();
     if (e instanceof EngineError && e.kind !== 'missing-file') throw e;
     // Offline (or the server is gone): fall back to the manifest cached on an earlier visit.
     const cached = await cache?.match(manifestKey(base));
     if (!cached) throw e instanceof EngineError ? e : missingFileError('manifest.json', (e as Error).message);
-    return urlPackage(base, parseManifestText(await cached.text()), cache);
+    return urlPackage(base, parseManifestText(await cached.text()), cache, new Set());
   }
 }
 
-function urlPackage(base: string, manifest: Manifest, cache: Cache | undefined): ModelPackage {
+function urlPackage(base: string, manifest: Manifest, cache: Cache | undefined, uncached: Set<string>): ModelPackage {
   return {
     manifest,
     baseUrl: base,
-    read: (ref, options = {}) => readChunked(`${base}${ref.path}`, ref, cache, options),
+    uncached,
+    read: (ref, options = {}) => readChunked(`${base}${ref.path}`, ref, cache, options, () => uncached.add(ref.path)),
   };
 }
 
@@ -108,6 +118,7 @@ async function readChunked(
   ref: FileRef,
   cache: Cache | undefined,
   options: ReadOptions,
+  onNotCached: () => void,
 ): Promise<Uint8Array> {
   const out = new Uint8Array(ref.bytes);
   const chunks = chunkCount(ref.bytes);
@@ -130,7 +141,7 @@ async function readChunked(
           key,
           new Response(chunk as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(chunk.byteLength) } }),
         )
-        .catch(() => undefined); // quota: keep going uncached, the file is still verified below
+        .catch(onNotCached); // quota: keep going uncached, the file is still verified below
     }
     out.set(chunk, start);
     loaded = end;

@@ -21,7 +21,7 @@ export interface ReferenceMotion {
 export interface GenerateContext {
   onProgress?: (p: Progress) => void;
   /** Throws EngineError('cancelled') when the caller has cancelled; checked before each step. */
-  checkCancelled: () => void;
+  checkCancelled: () => void | Promise<void>;
   now?: () => number;
 }
 
@@ -47,7 +47,7 @@ export async function generate(
     return now();
   };
 
-  ctx.checkCancelled();
+  await ctx.checkCancelled();
   let t = now();
   const text = await encodeText(rt, ops, req.prompt);
   t = lap('text', t);
@@ -68,7 +68,7 @@ export async function generate(
   const loopStart = now();
 
   for (let i = 0; i < timesteps.length; i++) {
-    ctx.checkCancelled();
+    await ctx.checkCancelled();
     const ti = timesteps[i];
     const feeds = { sample: z, timestep: scalar(ti), context: text.context, guidance, motion };
     const stepStart = now();
@@ -100,7 +100,7 @@ export async function generate(
   }
   timings.denoise = now() - loopStart;
 
-  ctx.checkCancelled();
+  await ctx.checkCancelled();
   t = now();
   ctx.onProgress?.({ stage: 'decode', elapsedMs: now() - start });
   const unscaled = ops.alloc(latentDims, 'latent');
