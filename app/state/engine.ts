@@ -11,6 +11,8 @@ let current: Engine | undefined;
 export function setEngine(engine: Engine | undefined): void {
   current = engine;
   studio.getState().setEngineAvailable(engine !== undefined);
+  // E2E builds (`--mode test`) let a test reach the engine's test hooks (WorkerEngine.testing).
+  if (import.meta.env.MODE === 'test') (globalThis as { studioEngine?: Engine }).studioEngine = engine;
 }
 
 export function currentEngine(): Engine | undefined {

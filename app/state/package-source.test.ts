@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packageFromFolder, parseModelIndex, resolvePackageUrl } from './package-source';
+import { chooseBundled, packageFromFolder, parseModelIndex, resolvePackageUrl } from './package-source';
 
 const origin = 'http://localhost:4173';
 const blob = (s: string) => new Blob([s]);
@@ -56,5 +56,26 @@ describe('parseModelIndex', () => {
     expect(parseModelIndex({ packages: ['demo', 'micro'] })).toEqual(['demo', 'micro']);
     expect(() => parseModelIndex({ packages: ['../x'] })).toThrow(/index.json/);
     expect(() => parseModelIndex(['demo'])).toThrow(/index.json/);
+  });
+});
+
+describe('chooseBundled', () => {
+  const bundled = [{ id: 'demo' }, { id: 'micro' }];
+  it('takes the URL model when bundled, else the first listed', () => {
+    expect(chooseBundled(bundled, 'micro')).toEqual({ choice: { id: 'micro' } });
+    expect(chooseBundled(bundled, undefined)).toEqual({ choice: { id: 'demo' } });
+  });
+  it('falls back to the first with a notice naming what is bundled', () => {
+    expect(chooseBundled(bundled, 'huge')).toEqual({
+      choice: { id: 'demo' },
+      notice: 'Ignored the URL\'s model "huge": this build bundles demo, micro. Loading demo instead.',
+    });
+    expect(chooseBundled(bundled, 'x'.repeat(500)).notice).toContain(`"${'x'.repeat(40)}…"`);
+  });
+  it('says so when nothing is bundled', () => {
+    expect(chooseBundled([], 'micro')).toEqual({
+      notice: 'Ignored the URL\'s model "micro": this build bundles no model.',
+    });
+    expect(chooseBundled([], undefined)).toEqual({});
   });
 });

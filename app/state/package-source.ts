@@ -18,6 +18,27 @@ export function parseModelIndex(json: unknown): string[] {
 export const bundledBaseUrl = (id: string): string => `/models/${id}/`;
 
 /**
+ * Which bundled package loads at start: the one the URL names (`?model=<id>`), else the first
+ * listed. An id the build does not bundle falls back to the first, with a notice saying so.
+ */
+export function chooseBundled<T extends { id: string }>(
+  bundled: readonly T[],
+  requested: string | undefined,
+): { choice?: T; notice?: string } {
+  const first = bundled[0];
+  if (requested === undefined) return { choice: first };
+  const hit = bundled.find((b) => b.id === requested);
+  if (hit) return { choice: hit };
+  const asked = requested.length > 40 ? `${requested.slice(0, 40)}…` : requested;
+  if (!first) return { notice: `Ignored the URL's model "${asked}": this build bundles no model.` };
+  const ids = bundled.map((b) => b.id).join(', ');
+  return {
+    choice: first,
+    notice: `Ignored the URL's model "${asked}": this build bundles ${ids}. Loading ${first.id} instead.`,
+  };
+}
+
+/**
  * A same-origin folder URL ending in "/". Accepts the folder or its manifest.json, absolute or
  * relative. Other origins are refused: the app's Content-Security-Policy forbids them, and a model
  * from elsewhere would be a network leak of what people generate.

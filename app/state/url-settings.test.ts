@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SEED, STUDIO_DEFAULT_LIMITS } from './limits';
-import { MAX_PROMPT_CHARS, parseUrlSettings, settingsToSearch } from './url-settings';
+import { MAX_PROMPT_CHARS, parseUrlSettings, settingsToSearch, urlModel } from './url-settings';
 
 const limits = STUDIO_DEFAULT_LIMITS; // steps 1-8, w 5-15, motion 0-1
 
@@ -70,6 +70,16 @@ describe('parseUrlSettings', () => {
     }
   });
 
+  it('passes the model id through unchecked (boot checks it against the bundled list)', () => {
+    expect(parseUrlSettings('?model=micro&steps=4', limits)).toEqual({
+      values: { model: 'micro', steps: 4 },
+      notices: [],
+    });
+    expect(urlModel('?steps=4&model=%20demo%20&model=micro')).toBe('demo');
+    expect(urlModel('?model=')).toBeUndefined();
+    expect(urlModel('?steps=4')).toBeUndefined();
+  });
+
   it('follows the limits it is given (a model with other ranges)', () => {
     const other = { ...limits, guidance: { min: 2, max: 25, default: 7.5 } };
     expect(parseUrlSettings('?w=20', other).values.guidance).toBe(20);
@@ -81,6 +91,9 @@ describe('settingsToSearch', () => {
   it('writes the seed only when it is locked', () => {
     expect(settingsToSearch(base)).toBe('?prompt=a+b&w=7.5&motion=0.5&steps=4');
     expect(settingsToSearch({ ...base, seedLocked: true })).toContain('seed=7');
+  });
+  it('names the bundled model first, when there is one', () => {
+    expect(settingsToSearch({ ...base, model: 'micro' })).toBe('?model=micro&prompt=a+b&w=7.5&motion=0.5&steps=4');
   });
   it('round-trips through the parser', () => {
     const search = settingsToSearch({ ...base, seedLocked: true, prompt: 'été & "quotes" ✓' });

@@ -1,11 +1,14 @@
 /**
- * Create settings in the page URL (`?prompt=…&seed=…&w=…&motion=…&steps=…`), so a clip can be
- * shared and re-made. Parsing never throws: out-of-range values are clamped and malformed ones
- * ignored, each with a notice a user can read.
+ * Create settings in the page URL (`?model=…&prompt=…&seed=…&w=…&motion=…&steps=…`), so a clip can
+ * be shared and re-made. Parsing never throws: out-of-range values are clamped and malformed ones
+ * ignored, each with a notice a user can read. `model` names the bundled package to load at start;
+ * it is checked against the bundled list (package-source.ts `chooseBundled`), not here.
  */
 import { clamp, MAX_SEED, type SettingLimits } from './limits';
 
 export interface UrlSettings {
+  /** Id of a bundled model package, as written (not yet checked against what the build bundles). */
+  model?: string;
   prompt?: string;
   /** Present only when the URL pins a seed; the seed is then locked. */
   seed?: number;
@@ -22,7 +25,7 @@ export interface ParsedUrlSettings {
 /** Prompts longer than this are cut; the tokenizer keeps far fewer tokens anyway. */
 export const MAX_PROMPT_CHARS = 1000;
 
-const KNOWN = ['prompt', 'seed', 'w', 'motion', 'steps'] as const;
+const KNOWN = ['model', 'prompt', 'seed', 'w', 'motion', 'steps'] as const;
 type Key = (typeof KNOWN)[number];
 
 /** A decimal number as people type it: no hex, no "Infinity", no empty string. */
@@ -52,6 +55,9 @@ export function parseUrlSettings(search: string, limits: SettingLimits): ParsedU
 
 function readOne(key: Key, raw: string, limits: SettingLimits, values: UrlSettings, notices: string[]): void {
   switch (key) {
+    case 'model':
+      values.model = raw;
+      return;
     case 'prompt': {
       // Control characters (newlines included) have no place in a one-line prompt.
       const prompt = raw.replace(/\p{Cc}+/gu, ' ');
@@ -110,8 +116,17 @@ function short(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
-/** The query string for the current settings; the seed only when it is locked (else it would mislead). */
+/** The first `model` value of a query string: the bundled package to load at start-up. */
+export function urlModel(search: string): string | undefined {
+  return new URLSearchParams(search).get('model')?.trim() || undefined;
+}
+
+/**
+ * The query string for the current settings; the seed only when it is locked (else it would
+ * mislead), the model when it is a bundled one (a picked folder cannot be shared).
+ */
 export function settingsToSearch(s: {
+  model?: string;
   prompt: string;
   seed: number;
   seedLocked: boolean;
@@ -120,6 +135,7 @@ export function settingsToSearch(s: {
   steps: number;
 }): string {
   const p = new URLSearchParams();
+  if (s.model) p.set('model', s.model);
   if (s.prompt) p.set('prompt', s.prompt);
   if (s.seedLocked) p.set('seed', String(s.seed));
   p.set('w', String(s.guidance));

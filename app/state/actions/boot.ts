@@ -1,12 +1,13 @@
 /**
- * Start-up, in order: the gallery (so nothing saved is ever hidden), the bundled models' ranges,
- * then the URL's settings clamped to those ranges, storage facts, and finally the bundled model
- * is loaded if an engine is wired in. Afterwards the URL follows the settings.
+ * Start-up, in order: the gallery (so nothing saved is ever hidden), the bundled models' ranges
+ * (of the one the URL's `model` names, else the first), then the URL's settings clamped to those
+ * ranges, storage facts, and finally that bundled model is loaded if an engine is wired in.
+ * Afterwards the URL follows the settings.
  */
 
 import { currentEngine } from '../engine';
 import { studio } from '../store';
-import { parseUrlSettings, settingsToSearch } from '../url-settings';
+import { parseUrlSettings, settingsToSearch, urlModel } from '../url-settings';
 import { loadGallery } from './gallery';
 import { checkInterrupted } from './generate';
 import { discoverBundled, loadBundled } from './model';
@@ -15,12 +16,12 @@ import { askPersistence, refreshStorage } from './storage';
 export async function bootStudio(): Promise<void> {
   checkInterrupted();
   const gallery = loadGallery();
-  const bundled = await discoverBundled();
+  const chosen = await discoverBundled(urlModel(location.search));
   applyUrl(location.search);
   followSettingsInUrl();
   await gallery;
   void askPersistence().then(refreshStorage);
-  if (currentEngine() && bundled.length > 0) await loadBundled(bundled[0]);
+  if (currentEngine() && chosen) await loadBundled(chosen);
 }
 
 export function applyUrl(search: string): void {
@@ -39,7 +40,7 @@ function followSettingsInUrl(): void {
   let last = '';
   let timer: ReturnType<typeof setTimeout> | undefined;
   studio.subscribe((state) => {
-    const search = settingsToSearch(state.create);
+    const search = settingsToSearch({ ...state.create, model: state.model.bundledId });
     if (search === last) return;
     last = search;
     clearTimeout(timer);

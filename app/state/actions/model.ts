@@ -1,11 +1,13 @@
 /** Loading model packages: the bundled ones, a picked folder, or a same-origin URL. */
 import { parseManifest } from '../../engine/manifest/parse';
+import type { Manifest } from '../../engine/manifest/schema';
 import type { BackendChoice, PackageSource } from '../../engine/protocol';
 import { currentEngine } from '../engine';
 import { limitsFromManifest } from '../limits';
 import {
   BUNDLED_INDEX_URL,
   bundledBaseUrl,
+  chooseBundled,
   type PickedFile,
   packageFromFolder,
   parseModelIndex,
@@ -18,10 +20,16 @@ import { referenceModelChanged } from './reference';
 import { refreshStorage } from './storage';
 
 /** What was loaded last, so a backend change can reload it. Blobs of a picked folder stay here, not in the store. */
-let lastSource: { source: PackageSource; label: string } | undefined;
+let lastSource: { source: PackageSource; label: string; bundledId?: string } | undefined;
 let loadAbort: AbortController | undefined;
-/** Reads /models/index.json and each bundled manifest (cheap JSON) so the panel can describe them. */
-export async function discoverBundled(): Promise<BundledPackage[]> {
+
+/**
+ * Reads /models/index.json and each bundled manifest (cheap JSON) so the panel can describe them,
+ * and picks the one to load at start: `requested` (the URL's `model`) if bundled, else the first.
+ * The chosen manifest sets the controls' ranges and defaults before anything loads (boot applies
+ * the URL's settings after this, so they are clamped to the real ranges).
+ */
+export async function discoverBundled(requested?: string): Promise<BundledPackage | undefined> {
   const s = studio.getState();
   let ids: string[] = [];
   try {
@@ -32,6 +40,7 @@ export async function discoverBundled(): Promise<BundledPackage[]> {
     s.notify('warn', `The list of bundled models could not be read: ${messageOf(e)}`);
   }
   const bundled: BundledPackage[] = [];
+  const manifests = new Map<string, Manifest>();
   for (const id of ids) {
     const baseUrl = bundledBaseUrl(id);
     try {
@@ -39,22 +48,24 @@ export async function discoverBundled(): Promise<BundledPackage[]> {
       if (!res.ok) throw new Error(`manifest.json: HTTP ${res.status}`);
       const m = parseManifest(await res.json());
       bundled.push({ id, name: m.name, baseUrl, description: m.description, weightBytes: m.requirements.weight_bytes });
-      // Before the engine loads anything, the first bundled manifest sets the controls' ranges and
-      // defaults (boot applies URL settings after this, so they are clamped to the real ranges).
-      if (bundled.length === 1 && s.model.status === 'none') {
-        s.setManifestPreview(m);
-        adoptLimits(m, true);
-      }
+      manifests.set(id, m);
     } catch (e) {
       s.notify('warn', `The bundled model "${id}" is unusable: ${messageOf(e)}`);
     }
   }
-  s.setBundled(bundled);
-  return bundled;
+  const { choice, notice } = chooseBundled(bundled, requested);
+  s.setBundled(bundled, choice?.id);
+  if (notice) s.notify('warn', notice);
+  const preview = choice && manifests.get(choice.id);
+  if (preview && studio.getState().model.status === 'none') {
+    s.setManifestPreview(preview);
+    adoptLimits(preview, true);
+  }
+  return choice;
 }
 
 export function loadBundled(pkg: BundledPackage): Promise<void> {
-  return loadPackage({ kind: 'url', baseUrl: pkg.baseUrl }, `${pkg.name} (bundled)`);
+  return loadPackage({ kind: 'url', baseUrl: pkg.baseUrl }, `${pkg.name} (bundled)`, pkg.id);
 }
 
 export function loadFromUrl(input: string): Promise<void> {
@@ -82,10 +93,12 @@ export function loadFromFolder(files: FileList | File[]): Promise<void> {
 export async function setBackend(choice: BackendChoice): Promise<void> {
   const s = studio.getState();
   s.setBackendChoice(choice);
-  if (lastSource && s.model.status !== 'loading') await loadPackage(lastSource.source, lastSource.label);
+  if (lastSource && s.model.status !== 'loading')
+    await loadPackage(lastSource.source, lastSource.label, lastSource.bundledId);
 }
 
-export async function loadPackage(source: PackageSource, label: string): Promise<void> {
+/** Loads a package; `bundledId` names it when it is one of the bundled ones (the URL then says so). */
+export async function loadPackage(source: PackageSource, label: string, bundledId?: string): Promise<void> {
   const s = studio.getState();
   const engine = currentEngine();
   if (!engine) {
@@ -99,17 +112,25 @@ export async function loadPackage(source: PackageSource, label: string): Promise
   loadAbort?.abort();
   const abort = new AbortController();
   loadAbort = abort;
-  s.modelLoading(label);
+  s.modelLoading(label, bundledId);
   try {
     const result = await engine.load(
       { source, backend: s.model.backendChoice },
       { onProgress: (p) => studio.getState().modelLoadProgress(p), signal: abort.signal },
     );
     if (loadAbort !== abort) return; // a newer load took over
-    lastSource = { source, label };
+    lastSource = { source, label, bundledId };
     studio.getState().modelReady(result);
     adoptLimits(result.manifest, false);
     s.notify('info', `${result.manifest.name} is ready on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'}.`);
+    const uncached = result.uncachedFiles?.length ?? 0;
+    if (uncached > 0)
+      s.notify(
+        'warn',
+        `Browser storage is full, so ${uncached} file${uncached === 1 ? '' : 's'} of ${result.manifest.name} could not be kept for offline use: ` +
+          'it works now but needs the network next time. Delete clips in the Gallery or remove cached models in the Model panel.',
+        'open-model',
+      );
     void refreshStorage();
     void referenceModelChanged();
   } catch (e) {

@@ -36,6 +36,8 @@ export interface ModelState {
   bundledChecked: boolean;
   /** What is loaded or loading, in words: "Demo (bundled)", "folder my-model", "/models/x/". */
   sourceLabel?: string;
+  /** Id of the bundled package loaded or loading (the URL's `model`); undefined for other sources. */
+  bundledId?: string;
   /** The manifest of the model in use, or of the bundled one read ahead of loading. */
   manifest?: Manifest;
   backend?: BackendName;
@@ -62,9 +64,10 @@ export interface ModelSlice {
   model: ModelState;
   setEngineAvailable(available: boolean): void;
   setBackendChoice(choice: BackendChoice): void;
-  setBundled(bundled: BundledPackage[]): void;
+  /** The bundled packages, and the one chosen to load at start (the URL's `model`, else the first). */
+  setBundled(bundled: BundledPackage[], chosenId?: string): void;
   setManifestPreview(manifest: Manifest): void;
-  modelLoading(sourceLabel: string): void;
+  modelLoading(sourceLabel: string, bundledId?: string): void;
   modelLoadProgress(p: Progress): void;
   modelReady(result: LoadResult): void;
   modelFailed(message: string): void;
@@ -78,10 +81,17 @@ export const createModelSlice: StateCreator<Studio, [], [], ModelSlice> = (set) 
     model: initialModel,
     setEngineAvailable: (engineAvailable) => patch({ engineAvailable }),
     setBackendChoice: (backendChoice) => patch({ backendChoice }),
-    setBundled: (bundled) => patch({ bundled, bundledChecked: true }),
+    setBundled: (bundled, bundledId) => patch({ bundled, bundledChecked: true, bundledId }),
     setManifestPreview: (manifest) => patch({ manifest }),
-    modelLoading: (sourceLabel) =>
-      patch({ status: 'loading', sourceLabel, error: undefined, loadProgress: undefined, reason: undefined }),
+    modelLoading: (sourceLabel, bundledId) =>
+      patch({
+        status: 'loading',
+        sourceLabel,
+        bundledId,
+        error: undefined,
+        loadProgress: undefined,
+        reason: undefined,
+      }),
     modelLoadProgress: (loadProgress) => patch({ loadProgress }),
     modelReady: (r) =>
       patch({
