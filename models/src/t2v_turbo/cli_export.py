@@ -12,14 +12,6 @@ COMMANDS = ("export", "export-micro", "sample-package")
 REPO = Path(__file__).resolve().parents[3]
 MODELS_DIR = REPO / "public" / "models"
 
-# What the studio shows for each reward (labels and one-line explanations travel in the manifest).
-REWARD_TEXT = {
-    "video_text": ("Text-video alignment", "How well the clip, motion included, matches the prompt (a ViCLIP-style model that sees frame order)."),
-    "image_text": ("Image-text alignment", "How well single frames match the prompt's colours and shapes (CLIP-style score, averaged over frames)."),
-    "quality": ("Visual quality", "How clean the frames look: no noise, blur, low contrast or watermark (an HPS-style preference model)."),
-}
-
-
 def add_commands(sub) -> None:
     p = sub.add_parser("export", help="student + VAE + text encoder + reward models -> a browser package")
     p.add_argument("--student", required=True, help="the student's final/ folder (from distill)")
@@ -81,20 +73,12 @@ def _export(args) -> int:
     text = TextEncoder.from_pretrained(max_length=cfg.text.max_length)
     rewards = []
     if args.rewards:
-        from .train.rewards import load_reward
+        from .train.rewards import reward_export_fields
 
         for kind in ("video_text", "image_text", "quality"):
             final = Path(args.rewards) / kind / "final"
-            if not final.exists():
-                continue
-            model, rx = load_reward(final)
-            label, description = REWARD_TEXT[kind]
-            spec = rx["input"]
-            rewards.append(RewardExport(
-                id=kind, module=model, label=label, description=description, kind=spec["kind"],
-                frames=spec["frames"], height=spec["height"], width=spec["width"],
-                mean=tuple(spec["mean"]), std=tuple(spec["std"]), uses_text=kind != "quality",
-            ))
+            if final.exists():
+                rewards.append(RewardExport(**reward_export_fields(final)))
     net = Networks(cfg, text, unet, vae, float(latent_scale), rewards)
     steps = {"student": int(extras.get("step", 0))} if "step" in extras else {}
     for key in ("teacher_steps", "distill_steps"):
@@ -103,11 +87,13 @@ def _export(args) -> int:
     # The student samples on the grid it was distilled on (N timesteps, solver skip k).
     sampler = default_sampler()
     sampler["grid"] = {"num_steps": int(extras["grid_steps"]), "skip": int(extras["skip"])}
+    guidance_lambda = float(extras.get("lambda_max", 500.0))
     if not extras.get("motion_trained", False):
         sampler["motion"] = {"min": 0.0, "max": 1.0, "default": 0.0}
     manifest = build_package(net, args.out, args.id, args.name, args.description,
                              args.precisions.split(","), steps or {"student": 0},
-                             motion_guidance=not args.no_motion_guidance, sampler=sampler)
+                             motion_guidance=not args.no_motion_guidance, sampler=sampler,
+                             guidance_lambda=guidance_lambda)
     register_package(Path(args.out).parent, manifest["id"], default=args.default)
     print(json.dumps({g: [v["precision"] for v in spec["variants"]] for g, spec in manifest["graphs"].items()}))
     return 0

@@ -83,10 +83,14 @@ def graph_specs(
     motion_guidance: bool = True,
     roles: set[str] | None = None,
     text_precisions: tuple[str, ...] = ("int8",),
+    decode_frames: int | None = None,
 ) -> list[GraphSpec]:
     """The package's graphs (or only `roles`), in export order, with fixed example inputs.
 
-    Without motion guidance the UNet returns eps only (its attention maps feed nothing else)."""
+    Without motion guidance the UNet returns eps only (its attention maps feed nothing else).
+    `decode_frames` (a divisor of the clip's frames) makes the VAE decoder take that many frames per
+    call, the engine decoding a clip in chunks: frames are decoded independently anyway, and at
+    320x512 one frame's activations are 1/16 of a clip's (docs/MODEL_FORMAT.md, "Large packages")."""
     cfg, ex = net.cfg, _example_inputs(net)
     want = (lambda role: roles is None or role in roles)  # noqa: E731
     fps = float(cfg.geometry.fps)
@@ -114,7 +118,10 @@ def graph_specs(
     H, W, T = cfg.geometry.height, cfg.geometry.width, cfg.geometry.frames
     video = torch.rand(1, 3, T, H, W, generator=torch.Generator().manual_seed(2)) * 2 - 1
     specs.append(GraphSpec("vae_encoder", VaeEncoderGraph(net.vae.eval()), {"video": video}, ["latent"], gpu_precisions))
-    latent = unet_inputs["sample"] / net.latent_scale
+    chunk = decode_frames or T
+    if T % chunk:
+        raise ValueError(f"decode_frames={chunk} must divide the clip's {T} frames")
+    latent = unet_inputs["sample"][:, :, :chunk] / net.latent_scale  # (1, C, chunk, h, w)
     specs.append(GraphSpec("vae_decoder", VaeDecoderGraph(net.vae.eval()), {"latent": latent}, ["video"], gpu_precisions))
     for r in net.rewards:
         n = r.frames
@@ -142,6 +149,7 @@ def build_package(
     roles: set[str] | None = None,
     check_parity: bool = True,
     tool: str = "t2v_turbo export",
+    decode_frames: int | None = None,
 ) -> dict:
     """Exports every graph (or only `roles`), shards the weights, writes and validates the manifest."""
     folder = Path(out)
@@ -152,7 +160,7 @@ def build_package(
     t0 = time.perf_counter()
     report: dict = {"tolerance_relative": {}}
     graphs = {}
-    for spec in graph_specs(net, precisions, motion_guidance, roles, text_precisions):
+    for spec in graph_specs(net, precisions, motion_guidance, roles, text_precisions, decode_frames):
         graphs[spec.role] = export_graph(spec, folder, report, log, check_parity)
     externalize(folder, graphs)
     tokenizer: WordPieceTokenizer | ClipBpeTokenizer = net.text_encoder.tokenizer
@@ -198,8 +206,9 @@ def build_package(
         },
     }
     if motion_guidance:
-        manifest["motion_guidance"] = {"graph": "motion_grad", "layers": n_maps, "tau": 0.5, "lambda": 500.0,
-                                       "ref_timestep": 400}
+        # lambda: the strength the teacher's guidance was calibrated to in distillation (paper: 500).
+        manifest["motion_guidance"] = {"graph": "motion_grad", "layers": n_maps, "tau": 0.5,
+                                       "lambda": guidance_lambda, "ref_timestep": 400}
     report["tolerance_relative"] = {"fp32": 1e-4, "fp16": 2e-2, "int8": 8e-2}
     manifest = write_package(folder, manifest, report)
     log(f"wrote {folder} in {time.perf_counter() - t0:.0f} s")
