@@ -1,49 +1,36 @@
 /**
- * The flows that need a generated clip: generate, cancel, sweep + compare, guided generation,
- * persistence across reload, export of a generated clip, a reload mid-run, storage full.
- *
- * They run once the engine is wired into main.tsx and a bundled package is listed in
- * /models/index.json; until then each test skips itself with the reason (it never passes vacuously).
+ * The flows that need a generated clip, on the real engine with the micro package (`?model=micro`):
+ * generate, cancel, sweep + compare, guided generation, persistence across reload, export of a
+ * generated clip, a reload mid-run, storage full. The micro model makes a clip in well under a
+ * second on WASM, so the runs a test must catch in flight (cancel, reload) are slowed with the
+ * engine's test hook (a pause before each denoising step); the engine itself runs unchanged.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
+import {
+  engineTesting,
+  generateOnce,
+  MODEL_LOAD_MS,
+  openStudio,
+  waitForIndexedDbQuota,
+  waitForModel,
+} from './fixtures/studio';
 import { fixture } from './fixtures/videos';
-
-const MODEL_LOAD_MS = 170_000;
-
-/** Waits for the bundled model to be ready, or skips the test saying what is missing. */
-async function readyStudio(page: Page): Promise<void> {
-  await page.goto('/');
-  const why = page.getByTestId('run-why');
-  await expect(why).not.toHaveText('');
-  test.skip(
-    (await why.textContent())?.includes('engine is not part of this build') ?? false,
-    'needs the engine wired in main.tsx',
-  );
-  await page.getByRole('tab', { name: 'Model' }).click();
-  await expect(page.getByText(/Looking for bundled models/)).toHaveCount(0);
-  test.skip((await page.getByTestId('no-bundled').count()) > 0, 'needs a bundled model package in /models/index.json');
-  await expect(page.getByTestId('model-chip')).toHaveText(/· (WebGPU|WASM)$/, { timeout: MODEL_LOAD_MS });
-  await page.getByRole('tab', { name: 'Create' }).click();
-}
-
-async function generateOnce(page: Page, prompt: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled({ timeout: MODEL_LOAD_MS });
-}
 
 test.describe.configure({ timeout: 400_000 });
 
 test('generate: progress with steps, then a clip in the player and the gallery that survives a reload', async ({
   page,
 }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await page.getByRole('textbox', { name: 'Prompt' }).fill('a red circle moving right');
   await page.getByRole('spinbutton', { name: 'Seed' }).fill('42');
+  // 42 is also the starting seed, so filling it changes nothing; locking is what keeps it.
+  await page.getByRole('checkbox', { name: 'Lock seed' }).check();
+  await engineTesting(page, { stepDelayMs: 300 }); // long enough to see the progress bar count steps
   await page.getByRole('button', { name: 'Generate' }).click();
   const bar = page.getByRole('progressbar', { name: 'Generation progress' });
   await expect(bar).toBeVisible();
@@ -58,27 +45,35 @@ test('generate: progress with steps, then a clip in the player and the gallery t
   const card = page.getByTestId('gallery-item').filter({ hasText: 'a red circle moving right' });
   await expect(card).toHaveCount(1);
   await expect(card).toContainText(/seed 42/);
+  await expect(card).toContainText(/Micro test model · WASM/);
+  // The stored frames come back: the poster is the clip's first frame at the model's size.
+  await expect(card.locator('img.poster')).toHaveJSProperty('naturalWidth', 16);
 });
 
 test('cancel stops the run within a step and keeps the gallery as it was', async ({ page }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await page.getByRole('tab', { name: /Gallery/ }).click();
   const before = await page.getByTestId('gallery-item').count();
   await page.getByRole('tab', { name: 'Create' }).click();
   await page.getByRole('textbox', { name: 'Prompt' }).fill('a blue square moving up');
-  await page.getByRole('combobox', { name: 'Steps' }).selectOption({ index: 0 });
+  await page.getByRole('combobox', { name: 'Steps' }).selectOption('8');
+  await engineTesting(page, { stepDelayMs: 1500 }); // 8 steps: at least 12 s in flight
   await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.getByRole('button', { name: 'Cancel' })).toBeEnabled();
+  await expect(page.getByText(/Denoising: step 1 of 8/)).toBeVisible({ timeout: MODEL_LOAD_MS });
   await page.getByRole('button', { name: 'Cancel' }).click();
+  const cancelledAt = Date.now();
   await expect(page.getByTestId('notice').filter({ hasText: 'Generation was cancelled.' })).toBeVisible({
     timeout: 60_000,
   });
+  // Within one step (1.5 s of pause plus the step itself), not at the end of the run.
+  expect(Date.now() - cancelledAt).toBeLessThan(8_000);
+  await expect(page.getByRole('progressbar', { name: 'Generation progress' })).toHaveCount(0);
   await page.getByRole('tab', { name: /Gallery/ }).click();
   await expect(page.getByTestId('gallery-item')).toHaveCount(before);
 });
 
 test('sweep w at a fixed seed: clips side by side with the model reward scores', async ({ page }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await page.getByRole('textbox', { name: 'Prompt' }).fill('a yellow star spinning');
   await page.getByRole('tab', { name: /Compare/ }).click();
   await page.getByLabel('Vary').selectOption({ label: 'Guidance scale w' });
@@ -96,7 +91,7 @@ test('sweep w at a fixed seed: clips side by side with the model reward scores',
 });
 
 test('a reference video guides the generation, and the clip is marked as guided', async ({ page }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await page.locator('#reference-file').setInputFiles(fixture('good.mp4'));
   await expect(page.getByTestId('reference-ready')).toBeVisible();
   const motion = page.getByTestId('motion-picture');
@@ -117,12 +112,15 @@ test('a reference video guides the generation, and the clip is marked as guided'
   ).toBeVisible();
 });
 
-test('export of a generated clip: frames and fps of the model, checked by ffprobe', async ({ page }) => {
-  await readyStudio(page);
+test('export of a generated clip: codec, frames, fps and duration of the model, checked by ffprobe', async ({
+  page,
+}) => {
+  await openStudio(page);
   await generateOnce(page, 'the word SALE zooming in');
-  const facts = page.locator('.player-controls');
-  const [, w, h, fps] = ((await facts.textContent()) ?? '').match(/(\d+)×(\d+) · ([\d.]+) fps/) ?? [];
+  const size = page.locator('.player-controls').getByTitle(/^Display scale/);
+  const [, w, h, fps] = ((await size.textContent()) ?? '').match(/^(\d+)×(\d+) · ([\d.]+) fps/) ?? [];
   const frames = Number(((await page.getByText(/^\d+\/\d+$/).textContent()) ?? '').split('/')[1]);
+  expect([Number(w), Number(h), Number(fps), frames]).toEqual([16, 16, 8, 4]); // the micro model's clip
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page
@@ -130,6 +128,7 @@ test('export of a generated clip: frames and fps of the model, checked by ffprob
       .getByRole('button', { name: /^Export “/ })
       .click(),
   ]);
+  expect(download.suggestedFilename()).toMatch(/^the-word-sale-zooming-in-s\d+\.mp4$/);
   const dir = join(import.meta.dirname, '../test-results/downloads');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `generated-${download.suggestedFilename()}`);
@@ -140,7 +139,7 @@ test('export of a generated clip: frames and fps of the model, checked by ffprob
       'error',
       '-count_frames',
       '-show_entries',
-      'stream=codec_name,nb_read_frames,r_frame_rate,width,height',
+      'stream=codec_name,nb_read_frames,r_frame_rate,width,height:format=duration',
       '-of',
       'json',
       file,
@@ -151,40 +150,60 @@ test('export of a generated clip: frames and fps of the model, checked by ffprob
   expect(Number(s.nb_read_frames)).toBe(frames);
   const [num, den] = String(s.r_frame_rate).split('/').map(Number);
   expect(num / den).toBeCloseTo(Number(fps), 3);
+  expect(Number(probe.format.duration)).toBeCloseTo(frames / Number(fps), 2);
+  // An integer upscale of the model's frames (the default export size), even for H.264.
   expect(s.width % Number(w)).toBe(0);
   expect(s.height % Number(h)).toBe(0);
+  expect(s.width / Number(w)).toBeGreaterThan(1);
+  expect(s.width % 2).toBe(0);
 });
 
 test('a reload mid-run loses only that run, and says so', async ({ page }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await seedGallery(page, sweepClips(2));
   await page.reload();
-  await expect(page.getByTestId('model-chip')).toHaveText(/· (WebGPU|WASM)$/, { timeout: MODEL_LOAD_MS });
+  await waitForModel(page);
+  await engineTesting(page, { stepDelayMs: 2000 });
   await page.getByRole('textbox', { name: 'Prompt' }).fill('a purple star moving left');
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByRole('progressbar', { name: 'Generation progress' })).toBeVisible();
   await page.reload();
-  await expect(page.getByTestId('notice').filter({ hasText: /was interrupted when the page closed/ })).toBeVisible();
+  const notice = page.getByTestId('notice').filter({ hasText: /was interrupted when the page closed/ });
+  await expect(notice).toContainText('"a purple star moving left"');
   await page.getByRole('tab', { name: /Gallery/ }).click();
   await expect(page.getByTestId('gallery-item').filter({ hasText: 'a red square moving right' })).toHaveCount(2);
+  await expect(page.getByTestId('gallery-item').filter({ hasText: 'a purple star moving left' })).toHaveCount(0);
+  // "Run it again" re-makes the interrupted clip with its settings.
+  await waitForModel(page);
+  await notice.getByRole('button', { name: 'Run it again' }).click();
+  await expect(page.getByTestId('gallery-item').filter({ hasText: 'a purple star moving left' })).toHaveCount(1, {
+    timeout: MODEL_LOAD_MS,
+  });
 });
 
 test('storage full: the new clip is kept on screen with a Save button, saved clips are untouched', async ({ page }) => {
-  await readyStudio(page);
+  await openStudio(page);
   await seedGallery(page, sweepClips(2));
   await page.reload();
-  await expect(page.getByTestId('model-chip')).toHaveText(/· (WebGPU|WASM)$/, { timeout: MODEL_LOAD_MS });
+  await waitForModel(page);
   const cdp = await page.context().newCDPSession(page);
   const origin = new URL(page.url()).origin;
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1 });
+  await waitForIndexedDbQuota(page, true);
   await generateOnce(page, 'a white circle moving down');
-  await expect(page.getByTestId('notice').filter({ hasText: /Browser storage is full/ })).toBeVisible();
+  await expect(page.getByTestId('notice').filter({ hasText: /^Browser storage is full, so this clip/ })).toBeVisible();
   await page.getByRole('tab', { name: /Gallery/ }).click();
-  await expect(page.getByTestId('gallery-item').filter({ hasText: 'a white circle moving down' })).toContainText(
-    'not saved',
-  );
+  const fresh = page.getByTestId('gallery-item').filter({ hasText: 'a white circle moving down' });
+  await expect(fresh).toContainText('not saved');
+  await expect(page.getByTestId('gallery-item').filter({ hasText: 'a red square moving right' })).toHaveCount(2);
+
+  // Space again (as after deleting clips): Save stores the clip, and everything survives a reload.
   await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await waitForIndexedDbQuota(page, false);
+  await fresh.getByRole('button', { name: /^Save “/ }).click();
+  await expect(fresh).not.toContainText('not saved');
   await page.reload();
   await page.getByRole('tab', { name: /Gallery/ }).click();
   await expect(page.getByTestId('gallery-item').filter({ hasText: 'a red square moving right' })).toHaveCount(2);
+  await expect(page.getByTestId('gallery-item').filter({ hasText: 'a white circle moving down' })).toHaveCount(1);
 });
