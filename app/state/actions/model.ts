@@ -46,7 +46,14 @@ export async function discoverBundled(requested?: string): Promise<BundledPackag
     try {
       const res = await fetch(`${baseUrl}manifest.json`, { cache: 'no-cache' });
       if (!res.ok) throw new Error(`manifest.json: HTTP ${res.status}`);
-      const m = parseManifest(await res.json());
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        throw new Error(`its manifest.json is not valid JSON (${messageOf(e)})`);
+      }
+      const m = parseManifest(json);
       bundled.push({ id, name: m.name, baseUrl, description: m.description, weightBytes: m.requirements.weight_bytes });
       manifests.set(id, m);
     } catch (e) {

@@ -60,7 +60,11 @@ export function Gallery() {
                     </span>
                   )}
                   {!item.saved && <span className="badge warn">not saved</span>}
-                  {item.tokens?.truncated && <span className="badge subtle">prompt cut</span>}
+                  {item.tokens?.truncated && (
+                    <span className="badge subtle" title={`Only the first ${item.tokens.max} tokens were read`}>
+                      prompt cut
+                    </span>
+                  )}
                 </p>
                 {item.scores.length > 0 && (
                   <p className="small gallery-scores">

@@ -12,6 +12,7 @@ export const EXAMPLE_PROMPTS = [
 export function PromptBox() {
   const prompt = useStudio((s) => s.create.prompt);
   const setPrompt = useStudio((s) => s.setPrompt);
+  const maxTokens = useStudio((s) => s.model.manifest?.text.tokenizer.max_length);
   return (
     <section className="panel-section" aria-labelledby="prompt-label">
       <label id="prompt-label" htmlFor="prompt" className="section-title">
@@ -28,7 +29,8 @@ export function PromptBox() {
         aria-describedby="prompt-hint"
       />
       <p id="prompt-hint" className="hint">
-        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> generates. Long prompts are cut to the model's token limit.
+        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> generates. Long prompts are cut to the model's{' '}
+        {maxTokens ? `${maxTokens}-token` : 'token'} limit.
       </p>
       <fieldset className="examples">
         <legend className="visually-hidden">Example prompts</legend>

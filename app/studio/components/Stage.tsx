@@ -36,6 +36,11 @@ export function Stage() {
                   reference: {item.reference.name}
                 </span>
               )}
+              {item.tokens?.truncated && (
+                <span className="badge subtle" title="The model reads only the start of a long prompt">
+                  prompt cut to {item.tokens.max} tokens
+                </span>
+              )}
               {!selectedId && <span className="badge subtle">latest</span>}
             </p>
             <ScoreList scores={item.scores} />
