@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_convert
 
     cli_convert.add_commands(sub)  # convert (the official T2V-Turbo-v2 weights)
+    from . import cli_bench
+
+    cli_bench.add_commands(sub)  # bench export|native|serve|render
     return parser
 
 
@@ -177,6 +180,10 @@ def _dispatch(args) -> int:
 
     if args.command in cli_convert.COMMANDS:
         return cli_convert.dispatch(args)
+    from . import cli_bench
+
+    if args.command in cli_bench.COMMANDS:
+        return cli_bench.dispatch(args)
     raise AssertionError(args.command)
 
 

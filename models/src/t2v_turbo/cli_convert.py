@@ -74,6 +74,9 @@ def dispatch(args) -> int:
         roles={"text_encoder", "unet", "vae_decoder"},
         check_parity=not args.skip_parity,
         tool="t2v_turbo convert",
+        # One frame per VAE call: a 16-frame decode at 320x512 has a 2.7 GB activation (above WebGPU's
+        # buffer limits) and 6 GB of live activations; one frame, 168 MB and 0.4 GB.
+        decode_frames=1,
     )
     register_package(out.parent, manifest["id"], default=args.default)
     req = manifest["requirements"]

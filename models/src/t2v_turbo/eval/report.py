@@ -159,7 +159,7 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
         for name in chosen:
             grid_clips.append(clips[name][i])
             labels.append(f"{name}: {prompts[i]['prompt']}")
-    write_grid(grid_clips, labels, out / "grid.png", every=3, upscale=1, label_width=300)
+    write_grid(grid_clips, labels, out / "grid.png", every=3, upscale=2, label_width=300)
     result = {"prompts": prompts, "seed": e.seed, "rows": rows, "evaluation": post.to_dict()["evaluation"],
               "reward_models": _reward_info(post), "grid": "grid.png", "grid_rows": list(chosen),
               "grid_prompts": [prompts[i]["prompt"] for i in picks]}

@@ -115,6 +115,11 @@ def semantic_problems(m: dict) -> list[Problem]:
     if latent["width"] * latent["downsample"] != video["width"]:
         add("latent.width", f"times latent.downsample must equal video.width ({video['width']})")
 
+    decoder = m["graphs"].get("vae_decoder")
+    chunk = decoder["inputs"][0]["shape"][2] if decoder and len(decoder["inputs"][0]["shape"]) == 5 else None
+    if isinstance(chunk, int) and (chunk == 0 or latent["frames"] % chunk):
+        add("graphs.vae_decoder.inputs.0.shape.2", f"(frames per decoder call) must divide latent.frames ({latent['frames']})")
+
     references = [("text.graph", m["text"]["graph"])]
     if "motion_guidance" in m:
         references.append(("motion_guidance.graph", m["motion_guidance"]["graph"]))

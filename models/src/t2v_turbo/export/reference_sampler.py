@@ -112,9 +112,17 @@ class PackageSampler:
             noise = gaussian_like(shape, seed, i + 1)
             z = (f32(np.sqrt(a_next)) * denoised + f32(np.sqrt(1 - a_next)) * noise).astype(f32)
         latent = (z * f32(1.0 / lat["scale"])).astype(f32)
-        video = self._run("vae_decoder", {"latent": latent})[0]
+        video = self.decode(latent)
         frames = to_rgba(video)
         return (frames, z) if return_latent else frames
+
+    def decode(self, latent: np.ndarray) -> np.ndarray:
+        """(1, C, T, h, w) unscaled latent -> (1, 3, T, H, W), in chunks of the decoder graph's frames."""
+        chunk = self.manifest["graphs"]["vae_decoder"]["inputs"][0]["shape"][2]
+        frames = latent.shape[2]
+        chunk = frames if isinstance(chunk, str) else chunk
+        parts = [self._run("vae_decoder", {"latent": latent[:, :, k : k + chunk]})[0] for k in range(0, frames, chunk)]
+        return np.concatenate(parts, axis=2)
 
 
 def sample_package(package: str | Path, prompt: str, steps: int, guidance: float, motion: float, seed: int,

@@ -364,9 +364,11 @@ def evaluate_reward(kind: str, model, encoder, cfg: Config, post: PostConfig) ->
 
 
 def headline(kind: str, metrics: dict) -> float:
-    """The one accuracy each model must reach before it is used as a reward."""
+    """The one accuracy each model must reach before it is used as a reward: object retrieval (a frame
+    cannot show motion), pairwise preference, and motion direction (the clip against its own
+    opposite-motion twin, both scored with the true caption: left vs right, up vs down, in vs out)."""
     return {"image_text": metrics.get("retrieval_top1_objects"), "quality": metrics.get("pairwise_accuracy"),
-            "video_text": metrics.get("motion_accuracy")}[kind]
+            "video_text": metrics.get("opposite_accuracy")}[kind]
 
 
 # ---------------------------------------------------------------------------------------------
