@@ -222,3 +222,25 @@ def test_two_process_ddp_step_gives_identical_weights(micro_stack, tmp_path: Pat
     teacher, _, _ = load_teacher(micro_stack.teacher)
     start = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in teacher.parameters())).hexdigest()
     assert digests[0] != start  # the step did change the weights
+
+
+def test_lora_merge_gives_the_same_network():
+    from test_motion import micro_unet
+
+    unet, cfg = micro_unet()
+    lora = D.apply_lora(D.copy.deepcopy(unet), rank=2, alpha=4.0)
+    with torch.no_grad():
+        for name, p in lora.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.05)
+    trainable = {n for n, p in lora.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or n.startswith(("time_cond_proj", "motion_cond_proj", "combine_proj"))
+                             for n in trainable)
+    merged = D.build_unet(cfg)
+    merged.load_state_dict(D.merge_lora(lora.state_dict(), cfg, rank=2, alpha=4.0))
+    g = torch.Generator().manual_seed(0)
+    args = (torch.randn(1, *cfg.latent_shape, generator=g), torch.tensor([300.0]), torch.randn(1, 48, 384, generator=g),
+            torch.tensor([8.0]), torch.tensor([7.5]), torch.tensor([0.5]))
+    with torch.no_grad():
+        torch.testing.assert_close(merged(*args), lora(*args), rtol=1e-4, atol=1e-5)
+        assert (merged(*args) - unet(*args)).abs().max() > 1e-4  # the adapters did change the network
