@@ -3,7 +3,8 @@ schedule buffers as VideoCrafter2's model.ckpt and T2V-Turbo-v2's unet_mg.pt, ra
 vc2 preset's full structure (every level, block and layer) but reduced widths. The converter cannot
 tell them from the real files except by size; tests and the browser end-to-end test convert them.
 
-  python models/tests/vc2_fixtures.py OUT_DIR    # writes OUT_DIR/model.ckpt and OUT_DIR/unet_mg.pt
+  python models/tests/vc2_fixtures.py OUT_DIR                # OUT_DIR/model.ckpt and OUT_DIR/unet_mg.pt
+  python models/tests/vc2_fixtures.py OUT_DIR --package PKG  # and convert them into the package PKG (fp32)
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def write_synthetic(folder: str | Path, cfg: Config | None = None, text_cfg: Cli
     return folder / "model.ckpt", folder / "unet_mg.pt"
 
 
+def convert_tiny(base: Path, unet: Path, out: str | Path) -> int:
+    """`python -m t2v_turbo convert` on the synthetic files, at the reduced widths, fp32 (CPU-friendly)."""
+    from t2v_turbo.cli import main
+
+    overrides = [a for o in TINY_OVERRIDES for a in ("--set", o)]
+    return main(["convert", "--vc2", str(base), "--unet", str(unet), "--out", str(out),
+                 "--precisions", "fp32", "--text-precisions", "fp32", *overrides])
+
+
 if __name__ == "__main__":
-    for path in write_synthetic(sys.argv[1]):
-        print(path)
+    base_path, unet_path = write_synthetic(sys.argv[1])
+    print(base_path, unet_path, sep="\n")
+    if len(sys.argv) == 4 and sys.argv[2] == "--package":
+        raise SystemExit(convert_tiny(base_path, unet_path, sys.argv[3]))

@@ -55,6 +55,14 @@ export function semanticProblems(m: Manifest): ManifestProblem[] {
   if (m.latent.width * m.latent.downsample !== m.video.width)
     add('latent.width', `times latent.downsample must equal video.width (${m.video.width})`);
 
+  const decoderShape = m.graphs.vae_decoder?.inputs[0]?.shape;
+  const chunk = decoderShape?.length === 5 ? decoderShape[2] : undefined;
+  if (typeof chunk === 'number' && (chunk === 0 || m.latent.frames % chunk !== 0))
+    add(
+      'graphs.vae_decoder.inputs.0.shape.2',
+      `(frames per decoder call) must divide latent.frames (${m.latent.frames})`,
+    );
+
   const references: [string, string][] = [
     ['text.graph', m.text.graph],
     ...(m.motion_guidance ? [['motion_guidance.graph', m.motion_guidance.graph] as [string, string]] : []),

@@ -106,11 +106,33 @@ export async function generate(
   const unscaled = ops.alloc(latentDims, 'latent');
   ops.scale(z, unscaled, 1 / m.latent.scale);
   const video = ops.alloc([1, 3, T, m.video.height, m.video.width], 'video');
-  await ops.run(session(rt, 'vae_decoder'), 'vae_decoder', { latent: unscaled }, { video });
+  await decode(rt, ops, unscaled, video);
   const frames = await ops.toFrames(video, { frames: T, height: m.video.height, width: m.video.width });
   lap('decode', t);
   timings.total = now() - start;
   return { frames, tokens: text.tokens, timings };
+}
+
+/**
+ * latent (1, C, T, h, w), unscaled -> video (1, 3, T, H, W): in one call, or in chunks of the
+ * decoder graph's frames (large models decode frame by frame; frames are independent in the VAE).
+ */
+async function decode(rt: ModelRuntime, ops: Ops, latent: Tensor, video: Tensor): Promise<void> {
+  const decoder = session(rt, 'vae_decoder');
+  const declared = rt.manifest.graphs.vae_decoder?.inputs[0]?.shape[2];
+  const T = latent.dims[2];
+  const chunk = typeof declared === 'number' && declared < T ? declared : T;
+  if (chunk === T) {
+    await ops.run(decoder, 'vae_decoder', { latent }, { video });
+    return;
+  }
+  const part = ops.alloc([...latent.dims.slice(0, 2), chunk, ...latent.dims.slice(3)], 'latent.chunk');
+  const frames = ops.alloc([...video.dims.slice(0, 2), chunk, ...video.dims.slice(3)], 'video.chunk');
+  for (let t = 0; t < T; t += chunk) {
+    ops.copyFrames(latent, t, part, 0, chunk);
+    await ops.run(decoder, 'vae_decoder', { latent: part }, { video: frames });
+    ops.copyFrames(frames, 0, video, t, chunk);
+  }
 }
 
 /** A cancellation flag the engine flips; generation checks it between steps. */

@@ -15,7 +15,7 @@ import { scale } from '../kernels/scale';
 import { top1Mask } from '../kernels/top1_mask';
 import { type VideoMetrics, videoMetrics } from '../kernels/video_metrics';
 import type { LcmStepScalars } from '../scheduler/lcm';
-import { elements, type Feed, type FramesTensor, type Ops, type Tensor } from './ops';
+import { elements, type Feed, type FramesTensor, frameRuns, type Ops, type Tensor } from './ops';
 
 export class CpuTensor implements Tensor {
   readonly size: number;
@@ -90,6 +90,11 @@ export class CpuOps implements Ops {
 
   scale(input: Tensor, out: Tensor, factor: number): void {
     scale(data(input), factor, data(out));
+  }
+
+  copyFrames(src: Tensor, srcFrame: number, dst: Tensor, dstFrame: number, frames: number): void {
+    for (const r of frameRuns(src.dims, srcFrame, dst.dims, dstFrame, frames))
+      data(dst).set(data(src).subarray(r.from, r.from + r.length), r.to);
   }
 
   top1Mask(attn: Tensor, out: Tensor, rows: number, cols: number): void {

@@ -16,7 +16,7 @@ import type { KernelSet } from '../kernels/index';
 import type { ResizeCropNormalizeParams } from '../kernels/resize_crop_normalize';
 import { type VideoMetrics, videoMetricsFromPartials, videoMetricsPartialWords } from '../kernels/video_metrics';
 import type { LcmStepScalars } from '../scheduler/lcm';
-import { elements, type Feed, type FramesTensor, type Ops, type Tensor } from './ops';
+import { elements, type Feed, type FramesTensor, frameRuns, type Ops, type Tensor } from './ops';
 
 const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -156,6 +156,13 @@ export class GpuOps implements Ops {
 
   scale(input: Tensor, out: Tensor, factor: number): void {
     this.submit(this.bind(this.kernels.scale, { input: buf(input), output: buf(out) }), { count: input.size, factor });
+  }
+
+  copyFrames(src: Tensor, srcFrame: number, dst: Tensor, dstFrame: number, frames: number): void {
+    const encoder = this.device.createCommandEncoder({ label: 'copy-frames' });
+    for (const r of frameRuns(src.dims, srcFrame, dst.dims, dstFrame, frames))
+      encoder.copyBufferToBuffer(buf(src), 4 * r.from, buf(dst), 4 * r.to, 4 * r.length);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   top1Mask(attn: Tensor, out: Tensor, rows: number, cols: number): void {

@@ -41,6 +41,11 @@ export interface Ops {
   /** eps <- eps - factor * grad (in place). */
   guide(eps: Tensor, grad: Tensor, factor: number): void;
   scale(input: Tensor, out: Tensor, factor: number): void;
+  /**
+   * dst[:, :, dstFrame + i] <- src[:, :, srcFrame + i] for i < frames, on (N, C, T, H, W) tensors of
+   * equal N, C, H, W (a copy where the tensors live; chunked VAE decoding uses it).
+   */
+  copyFrames(src: Tensor, srcFrame: number, dst: Tensor, dstFrame: number, frames: number): void;
   top1Mask(attn: Tensor, out: Tensor, rows: number, cols: number): void;
   resizeCropNormalize(frames: FramesTensor, p: Omit<ResizeCropNormalizeParams, 'input'>, out: Tensor): void;
   /** Motion heat maps of consecutive frames (T − 1 maps of height x width), read back for display. */
@@ -58,3 +63,27 @@ export interface Ops {
 }
 
 export const elements = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** The contiguous runs copyFrames moves: one per (n, c) plane, as element offsets and a length. */
+export function frameRuns(
+  src: readonly number[],
+  srcFrame: number,
+  dst: readonly number[],
+  dstFrame: number,
+  frames: number,
+): { from: number; to: number; length: number }[] {
+  const [n, c, ts, h, w] = src;
+  const td = dst[2];
+  if (src.length !== 5 || dst.length !== 5 || dst[0] !== n || dst[1] !== c || dst[3] !== h || dst[4] !== w)
+    throw new Error(`copyFrames needs (N, C, T, H, W) tensors that differ only in T: ${src} vs ${dst}`);
+  if (srcFrame < 0 || dstFrame < 0 || srcFrame + frames > ts || dstFrame + frames > td)
+    throw new Error(
+      `copyFrames: frames [${srcFrame}, ${srcFrame + frames}) -> [${dstFrame}, ${dstFrame + frames}) out of range`,
+    );
+  const plane = h * w;
+  const runs = [];
+  for (let p = 0; p < n * c; p++) {
+    runs.push({ from: (p * ts + srcFrame) * plane, to: (p * td + dstFrame) * plane, length: frames * plane });
+  }
+  return runs;
+}
