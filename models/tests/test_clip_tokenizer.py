@@ -136,3 +136,12 @@ def test_batch_and_manifest_entry(tokenizer):
                      "max_length": 77, "bos_id": 49406, "eos_id": 49407, "pad_id": 0}
     with pytest.raises(TypeError):
         tokenizer("a single string")
+
+
+def test_the_packaged_merge_file_is_plain_and_complete(tmp_path, tokenizer):
+    from t2v_turbo.nets.clip_tokenizer import write_plain_vocab
+
+    plain = write_plain_vocab(tmp_path / "bpe_merges.txt")
+    assert plain.stat().st_size < 600_000  # the merges in use, not the file's 262,144 lines
+    again = ClipBpeTokenizer.from_file(plain)
+    assert again.ids == tokenizer.ids and again.ranks == tokenizer.ranks
