@@ -114,3 +114,11 @@ def test_cli_routes_post_training_commands_and_rejects_bad_keys(capsys):
     assert "unknown config key 'distill.nope'" in capsys.readouterr().err
     assert main(["distill", "--teacher", "t", "--out", "o", "--set", "unet.model_channels=8"]) == 2
     assert "a student keeps its teacher's config" in capsys.readouterr().err
+
+
+def test_make_demo_student_names_unknown_stages(tmp_path: Path):
+    from t2v_turbo.eval.reproduce import make_demo_student
+    from t2v_turbo.train.post_config import resolve_post_config
+
+    with pytest.raises(ValueError, match=r"unknown stages \['bogus'\]; stages are \['rewards', 'cd'"):
+        make_demo_student(resolve_post_config("micro"), "micro", "t", tmp_path, tmp_path / "r.md", only=["bogus"])

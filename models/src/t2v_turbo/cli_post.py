@@ -59,6 +59,9 @@ def add_commands(sub) -> None:
     p.add_argument("--report", default="docs/POST_TRAINING.md", help="where the report goes (+ .json, grid png)")
     p.add_argument("--resume", action="store_true", help="skip finished stages, resume interrupted ones")
     p.add_argument("--skip-ablation", action="store_true", help="only the demo student and its evaluation")
+    p.add_argument("--only", default=None, metavar="STAGES",
+                   help="comma-separated subset of: rewards, cd, cd_image, cd_video, cd_all, cd_all_mg, "
+                        "cd_all_uncurated, demo, report (parallel workers; the report stage evaluates)")
     _post_args(p)
 
 
@@ -122,7 +125,8 @@ def dispatch(args) -> int:
 
         t0 = time.time()
         summary = make_demo_student(post, post_preset, args.teacher, args.out, args.report, args.resume,
-                                    args.skip_ablation, args.config, post_over)
+                                    args.skip_ablation, args.config, post_over,
+                                    args.only.split(",") if args.only else None)
         print(json.dumps(summary, indent=2))
         print(f"make-demo-student done in {(time.time() - t0) / 60:.1f} min")
         return 0

@@ -6,7 +6,10 @@
   4. evaluation + report  <out>/eval/report.json, grid.png; <report>.md, .json, .grid.png
 
 Every stage is skipped when its final/ holds the configured number of steps, and resumed from its
-latest checkpoint with --resume; wall times accumulate in <out>/timings.json.
+latest checkpoint with --resume; wall times accumulate in <out>/timings.json. `--only` runs some
+stages (rewards, a row key, demo, report): parallel workers can each take some rows, then a last
+call (report) finds them finished and evaluates. Runs with motion guidance build a shared cache:
+give them to one worker.
 """
 
 from __future__ import annotations
@@ -43,16 +46,28 @@ def _finished(final: Path, steps: int, kind: str) -> bool:
 
 
 def _timed(timings: dict, key: str, path: Path, fn):
+    """Run fn, record its wall time in <out>/timings.json (re-read first: parallel workers share it)."""
     t0 = time.time()
     out = fn()
+    if path.is_file():
+        timings.update({k: v for k, v in json.loads(path.read_text()).items() if k not in timings})
     timings[key] = time.time() - t0
     path.write_text(json.dumps(timings, indent=2))
     return out
 
 
+STAGES = ("rewards", *(key for key, _, _ in ABLATION_ROWS), DEMO_ROW[0], "report")
+
+
 def make_demo_student(post: PostConfig, preset: str, teacher: str | Path, out: str | Path, report: str | Path,
                       resume: bool = False, skip_ablation: bool = False, config_file: str | None = None,
-                      overrides: list[str] | None = None) -> dict[str, Any]:
+                      overrides: list[str] | None = None, only: list[str] | None = None) -> dict[str, Any]:
+    """Run the stages (all, or `only` those of STAGES: e.g. parallel workers each take some rows;
+    the last call, with 'report', then finds them finished and only evaluates)."""
+    unknown = set(only or []) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stages {sorted(unknown)}; stages are {list(STAGES)}")
+    wanted = set(only or STAGES)
     from ..config import resolve_config
     from ..train.distill import train_student
     from ..train.rewards import train_reward
@@ -75,7 +90,7 @@ def make_demo_student(post: PostConfig, preset: str, teacher: str | Path, out: s
 
     # 1. Reward models (independent of the teacher and of every student).
     cfg = resolve_config(preset)  # the reward models' base config (geometry, text); POST_PRESETS name base presets too
-    for kind in KINDS:
+    for kind in KINDS if "rewards" in wanted else ():
         final = root / "rewards" / kind / "final"
         section = getattr(base.rewards, kind)
         if _finished(final, section.training.steps, f"reward_{kind}"):
@@ -94,12 +109,16 @@ def make_demo_student(post: PostConfig, preset: str, teacher: str | Path, out: s
     students = []
     for key, label, row_post, run_dir in runs:
         final = run_dir / "final"
+        students.append((label, final))
+        if key not in wanted:
+            continue
         if _finished(final, row_post.distill.training.steps, "student"):
             print(f"[{key}] already distilled: {final}", flush=True)
         else:
             _timed(timings, f"distill_{key}_s", timings_path,
                    lambda p=row_post, d=run_dir: train_student(p, teacher, d, root / "cache", "latest" if resume else None))
-        students.append((label, final))
+    if "report" not in wanted:
+        return {"stages": sorted(wanted), "timings": timings}
 
     # 4. Evaluation and the report.
     demo_label = DEMO_ROW[1]
