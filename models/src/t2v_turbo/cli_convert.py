@@ -5,7 +5,7 @@
 
 Reads VideoCrafter2's checkpoint (VAE, OpenCLIP ViT-H/14 text tower; its base UNet is checked, not
 used) and T2V-Turbo-v2's distilled UNet, checks every tensor name and shape, and writes fp16 graphs
-(text encoder also int8 for WASM) whose weights sit in shared <= 256 MB shards. docs/MODEL_FORMAT.md
+whose weights sit in shared <= 256 MB shards, the VAE decoder taking one frame per call. docs/MODEL_FORMAT.md
 ("Large packages") and README.md ("The real model") say what it needs and how long it takes.
 """
 
@@ -33,8 +33,8 @@ def add_commands(sub) -> None:
     p.add_argument("--name", default="T2V-Turbo-v2", help="display name")
     p.add_argument("--description", default=DESCRIPTION, help="one paragraph shown in the model panel")
     p.add_argument("--precisions", default="fp16", help="UNet and VAE decoder precisions (fp16; fp32 for tests)")
-    p.add_argument("--text-precisions", default="fp16,int8",
-                   help="text encoder precisions: fp16 for WebGPU, int8 for WASM (default both)")
+    p.add_argument("--text-precisions", default="fp16",
+                   help="text encoder precisions (fp16; int8 only helps a package whose UNet also runs on WASM)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override the vc2 preset, e.g. --set geometry.frames=24 (tests use reduced widths)")
     p.add_argument("--skip-parity", action="store_true",
