@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFloats, testDevice, upload } from '../gpu/testing/device';
 import type { KernelSet } from '../kernels/index';
+import type { Ops } from './ops';
 import { CpuOps } from './ops-cpu';
 import { GpuOps, GpuTensor } from './ops-gpu';
 
@@ -13,7 +14,7 @@ describe('GpuOps.copyFrames', () => {
     const src = new GpuTensor(dims, upload(device, values, 'src'));
     const chunk = gpu.alloc([1, 3, 2, 5, 6], 'chunk');
     gpu.copyFrames(src, 1, chunk, 0, 2);
-    const cpu = new CpuOps();
+    const cpu: Ops = new CpuOps();
     const cpuChunk = cpu.alloc([1, 3, 2, 5, 6], 'chunk');
     cpu.copyFrames(cpu.fromHost(values, dims, 'src'), 1, cpuChunk, 0, 2);
     const got = await readFloats(device, (chunk as GpuTensor).buffer, chunk.size);

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { frameRuns } from './ops';
+import { frameRuns, type Ops } from './ops';
 import { CpuOps } from './ops-cpu';
 
 describe('copyFrames (chunked VAE decoding)', () => {
   it('moves frames between (N, C, T, H, W) tensors of different T, plane by plane', () => {
-    const ops = new CpuOps();
+    const ops: Ops = new CpuOps();
     const [C, T, H, W] = [3, 4, 2, 2];
-    const src = ops.fromHost(Float32Array.from({ length: C * T * H * W }, (_, i) => i), [1, C, T, H, W], 'src');
+    const src = ops.fromHost(
+      Float32Array.from({ length: C * T * H * W }, (_, i) => i),
+      [1, C, T, H, W],
+      'src',
+    );
     const chunk = ops.alloc([1, C, 2, H, W], 'chunk');
     const back = ops.fromHost(new Float32Array(C * T * H * W), [1, C, T, H, W], 'back');
     for (let t = 0; t < T; t += 2) {
