@@ -148,6 +148,25 @@ def test_synthetic_reduced_checkpoints_load_into_the_networks(tmp_path):
     assert not any(p.requires_grad for p in weights.unet.parameters())
 
 
+def test_convert_command_names_the_tensors_at_fault(tmp_path, capsys):
+    from t2v_turbo.cli import main
+    from vc2_fixtures import TINY_OVERRIDES, synthetic_state
+
+    base, student = synthetic_state(tiny_config(), TINY_TEXT)
+    del base["state_dict"][VAE_PREFIX + "post_quant_conv.weight"]
+    student["extra_head.weight"] = torch.zeros(2)
+    torch.save(base, tmp_path / "model.ckpt")
+    torch.save(student, tmp_path / "unet_mg.pt")
+    overrides = [a for o in TINY_OVERRIDES for a in ("--set", o)]
+    code = main(["convert", "--vc2", str(tmp_path / "model.ckpt"), "--unet", str(tmp_path / "unet_mg.pt"),
+                 "--out", str(tmp_path / "pkg"), *overrides])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "model.ckpt: 1 missing: first_stage_model.post_quant_conv.weight" in err
+    assert "unet_mg.pt: 1 unexpected: extra_head.weight" in err
+    assert not (tmp_path / "pkg").exists()  # nothing written
+
+
 @pytest.mark.heavy
 def test_reduced_width_conversion_runs_end_to_end_and_matches_pytorch(tmp_path):
     """convert -> package (fp32 graphs, shards, manifest) -> onnxruntime 4-step generation == PyTorch."""

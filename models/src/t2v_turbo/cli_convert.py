@@ -45,14 +45,11 @@ def add_commands(sub) -> None:
 
 
 def dispatch(args) -> int:
-    import torch
-
     from .config import resolve_config
     from .export.build import Networks, build_package
     from .export.package import register_package
     from .export.vc2 import VAE_SCALE, CheckpointError, load_vc2
 
-    torch.set_num_threads(min(torch.get_num_threads(), 2))  # shared CPUs; export is mostly single-threaded
     cfg = resolve_config("vc2", None, args.overrides)
     out = Path(args.out)
     model_id = args.id or out.name
