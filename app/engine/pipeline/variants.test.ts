@@ -70,6 +70,26 @@ describe('planLoad', () => {
     expect(planLoad(manifest, 'webgpu', 'auto', swiftshader).backend).toBe('webgpu');
   });
 
+  it('takes WebGPU on auto for a package without WASM variants, and names the missing feature', () => {
+    const gpuOnly = parseManifest({
+      ...structuredClone(manifest),
+      graphs: Object.fromEntries(
+        Object.entries(manifest.graphs).map(([role, g]) => [
+          role,
+          {
+            ...g,
+            variants: [{ ...g!.variants[0], precision: 'fp16', backends: ['webgpu'], requires: ['shader-f16'] }],
+          },
+        ]),
+      ),
+    });
+    const swiftshader = { ...gpu(false), software: true, architecture: 'swiftshader' };
+    expect(() => planLoad(gpuOnly, 'auto', 'auto', swiftshader)).toThrow(/lacks the WebGPU feature "shader-f16"/);
+    const plan = planLoad(gpuOnly, 'auto', 'auto', { ...swiftshader, shaderF16: true });
+    expect(plan).toMatchObject({ backend: 'webgpu', precision: 'fp16' });
+    expect(plan.reason).toMatch(/has no WASM variant/);
+  });
+
   it('honours an explicit WASM choice even with a GPU', () => {
     const plan = planLoad(manifest, 'wasm', 'auto', gpu(true));
     expect(plan.backend).toBe('wasm');

@@ -72,7 +72,15 @@ export function planLoad(
   precisionChoice: PrecisionChoice,
   caps: GpuCapabilities,
 ): LoadPlan {
-  const { backend, reason } = chooseBackend(choice, caps);
+  let { backend, reason } = chooseBackend(choice, caps);
+  const wasmless = Object.entries(manifest.graphs).find(
+    ([, g]) => g && !g.variants.some((v) => v.backends.includes('wasm')),
+  );
+  if (backend === 'wasm' && choice === 'auto' && caps.webgpu && wasmless) {
+    // A GPU-only package (e.g. the fp16 T2V-Turbo-v2): a slow WebGPU beats a WASM path that does not exist.
+    backend = 'webgpu';
+    reason = `${describeBackend(caps)}: the ${wasmless[0]} graph has no WASM variant`;
+  }
   if (precisionChoice === 'fp16' && backend === 'webgpu' && !caps.shaderF16)
     throw missingFeatureError('shader-f16', 'unet');
   const precision: 'fp32' | 'fp16' =

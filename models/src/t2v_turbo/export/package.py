@@ -190,12 +190,14 @@ def copy_vocab(src: Path, folder: Path) -> dict:
 
 
 def weight_bytes(folder: Path, graphs: dict, precision: str) -> int:
-    """Bytes of the graph files one backend loads: `precision` where a graph has it, else its first variant."""
-    total = 0
+    """Bytes of the graph files one backend loads: `precision` where a graph has it, else its first
+    variant; a weight shard shared by several graphs counts once (it is downloaded once)."""
+    files: dict[str, int] = {}
     for graph in graphs.values():
         chosen = next((v for v in graph["variants"] if v["precision"] == precision), graph["variants"][0])
-        total += chosen["file"]["bytes"] + sum(e["bytes"] for e in chosen.get("external_data", []))
-    return total
+        for ref in (chosen["file"], *chosen.get("external_data", [])):
+            files[ref["path"]] = ref["bytes"]
+    return sum(files.values())
 
 
 def _jsonable(o):
