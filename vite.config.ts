@@ -68,9 +68,10 @@ function contentSecurityPolicy(): Plugin {
 }
 
 /**
- * Installable and offline: the service worker precaches the app shell and onnxruntime's wasm
- * runtime. Model packages are not precached: the engine stores them itself, per file and resumable,
- * checked against the manifest's sha256 (app/engine/loader/cache.ts).
+ * Installable and offline: the service worker precaches the app shell, onnxruntime's wasm runtime,
+ * and the bundled packages' list and manifests (small JSON the studio reads at start-up, before the
+ * service worker controls the first visit). Model files are not precached: the engine stores them
+ * itself, per file and resumable, checked against the manifest's sha256 (app/engine/loader/cache.ts).
  */
 const pwa = () =>
   VitePWA({
@@ -88,14 +89,18 @@ const pwa = () =>
       icons: [{ src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
     },
     workbox: {
-      globPatterns: ['**/*.{js,mjs,css,html,svg,wasm,webmanifest}'],
-      globIgnores: ['models/**', 'e2e/**'],
+      globPatterns: ['**/*.{js,mjs,css,html,svg,wasm,webmanifest}', 'models/index.json', 'models/*/manifest.json'],
+      globIgnores: ['models/**/*.{js,mjs,css,html,svg,wasm}', 'e2e/**'],
       maximumFileSizeToCacheInBytes: 48 * 1024 * 1024, // onnxruntime's wasm is ~27 MB
+      // A new version takes over at once, and the first visit is controlled as soon as the worker
+      // is active, so it already works offline (autoUpdate: no prompt to reload).
+      skipWaiting: true,
+      clientsClaim: true,
       navigateFallback: 'index.html',
       navigateFallbackDenylist: [/^\/models\//, /^\/e2e\//, /^\/ort\//],
       runtimeCaching: [
         {
-          // The list of bundled packages and their manifests: fresh when online, cached for offline.
+          // Manifests of packages outside the build (loaded by URL): fresh when online, cached for offline.
           urlPattern: ({ url }) => /^\/models\/(index\.json|[^/]+\/manifest\.json)$/.test(url.pathname),
           handler: 'NetworkFirst',
           options: { cacheName: 'model-manifests', networkTimeoutSeconds: 3 },
