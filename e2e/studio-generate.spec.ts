@@ -12,6 +12,7 @@ import { expect, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
 import {
   engineTesting,
+  galleryCount,
   generateOnce,
   MODEL_LOAD_MS,
   openStudio,
@@ -116,7 +117,11 @@ test('export of a generated clip: codec, frames, fps and duration of the model, 
   page,
 }) => {
   await openStudio(page);
-  await generateOnce(page, 'the word SALE zooming in');
+  // Ctrl+Enter from the prompt box generates, like the button.
+  await page.getByRole('textbox', { name: 'Prompt' }).fill('the word SALE zooming in');
+  await page.getByRole('textbox', { name: 'Prompt' }).press('Control+Enter');
+  await expect.poll(() => galleryCount(page), { timeout: MODEL_LOAD_MS }).toBe(1);
+  await expect(page.getByRole('img', { name: 'Clip: the word SALE zooming in' })).toBeVisible();
   const size = page.locator('.player-controls').getByTitle(/^Display scale/);
   const [, w, h, fps] = ((await size.textContent()) ?? '').match(/^(\d+)×(\d+) · ([\d.]+) fps/) ?? [];
   const frames = Number(((await page.getByText(/^\d+\/\d+$/).textContent()) ?? '').split('/')[1]);

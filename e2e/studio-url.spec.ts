@@ -56,3 +56,26 @@ test('hostile URL values do not break the page', async ({ page }) => {
   await expect(page.getByTestId('notice').filter({ hasText: /more than once/ })).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('?model= picks the bundled package; an unknown one falls back to the first with a notice', async ({ page }) => {
+  await page.goto('/?model=micro&steps=8');
+  await expect(page.getByTestId('model-chip')).toHaveText(/^(Loading model…|Micro test model · (WebGPU|WASM))$/);
+  await page.getByRole('tab', { name: 'Model' }).click();
+  await expect(page.getByTestId('model-status')).toContainText('Micro test model');
+  await expect.poll(() => new URL(page.url()).searchParams.get('model')).toBe('micro');
+  expect(new URL(page.url()).searchParams.get('steps')).toBe('8');
+
+  await page.goto('/?model=..%2Fsecret&w=9');
+  await expect(
+    page
+      .getByTestId('notice')
+      .locator('p')
+      .filter({
+        hasText:
+          /^Ignored the URL's model "\.\.\/secret": this build bundles [a-z0-9., -]*\bmicro\b[a-z0-9., -]*\. Loading [a-z0-9._-]+ instead\.$/,
+      }),
+  ).toBeVisible();
+  // The address bar now names the package that is really loading, so the link can be shared as is.
+  await expect.poll(() => new URL(page.url()).searchParams.get('model')).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
+  expect(new URL(page.url()).searchParams.get('w')).toBe('9');
+});
