@@ -174,7 +174,7 @@ def test_reduced_width_conversion_runs_end_to_end_and_matches_pytorch(tmp_path):
     from t2v_turbo.diffusion.schedule import NoiseSchedule
     from t2v_turbo.export.graphs import UNetGraph
     from t2v_turbo.export.manifest import load_manifest
-    from t2v_turbo.export.reference_sampler import PackageSampler
+    from t2v_turbo.export.reference_sampler import PackageSampler, to_rgba
 
     base_path, unet_path = write_synthetic(tmp_path / "ckpt")
     out = tmp_path / "models" / "vc2-tiny"
@@ -201,9 +201,13 @@ def test_reduced_width_conversion_runs_end_to_end_and_matches_pytorch(tmp_path):
     with torch.no_grad():
         z = sample_lcm(eps_fn, (1, *cfg.latent_shape), abar, inference_timesteps(1000, 200, steps), seed)
     rel = float(np.abs(latent - z.numpy()).max() / np.abs(z.numpy()).max())
-    print(f"reduced vc2 package, 4 steps: latent max rel error {rel:.2e}")
+    with torch.no_grad():
+        expected = to_rgba(weights.vae.decode(z / manifest["latent"]["scale"]).numpy())
+    frame_error = int(np.abs(frames.astype(int) - expected.astype(int)).max())
+    print(f"reduced vc2 package, 4 steps: latent max rel error {rel:.2e}, frames max |Δbyte| {frame_error}")
     assert rel < 1e-4
-    assert frames.shape == (4, 64, 64, 4)
+    assert manifest["graphs"]["vae_decoder"]["inputs"][0]["shape"][2] == 1  # decoded frame by frame
+    assert frames.shape == (4, 64, 64, 4) and frame_error <= 1
 
 
 @pytest.mark.heavy
