@@ -222,12 +222,15 @@ async function loopsSideBySide({ context, url, pkg, backend, reps, request, nati
   const runsMs = out.profile.map((p) => p.runs.reduce((a, x) => a + x.ms, 0));
   console.log(`  sum of model runs ${describe(runsMs)}`);
 
-  // The student at 8 steps (one pass per step), for the student-vs-teacher table.
-  out.steps8 = [];
-  for (let r = 0; r < Math.ceil(reps / 2); r++) {
-    out.steps8.push(await call(page, 'generate', 'engine', { ...request, steps: 8 }));
+  // The student at 8 steps (one pass per step), for the student-vs-teacher table (WASM: the path
+  // this machine's studio takes).
+  if (backend === 'wasm') {
+    out.steps8 = [];
+    for (let r = 0; r < Math.ceil(reps / 2); r++) {
+      out.steps8.push(await call(page, 'generate', 'engine', { ...request, steps: 8 }));
+    }
+    console.log(`  engine at 8 steps ${describe(out.steps8.map((x) => x.e2e))}`);
   }
-  console.log(`  engine at 8 steps ${describe(out.steps8.map((x) => x.e2e))}`);
 
   out.score = await call(page, 'score', request.prompt);
   out.reference = await call(page, 'reference', request, 500);
@@ -241,7 +244,7 @@ async function loopsSideBySide({ context, url, pkg, backend, reps, request, nati
   for (const loop of ['engine', 'plain']) {
     const fresh = await openPage(context, url);
     const loaded = await call(fresh, loop === 'engine' ? 'loadEngine' : 'loadPlain', base, backend);
-    await call(fresh, 'generate', loop, request);
+    // One clip: the peak is what counts, and on a software adapter a demo clip takes minutes.
     const gen = await call(fresh, 'generate', loop, request);
     out.memory[loop] = { afterLoad: { gpuLive: loaded.gpuLive, wasmBytes: loaded.wasmBytes }, generation: gen };
     console.log(
@@ -249,12 +252,27 @@ async function loopsSideBySide({ context, url, pkg, backend, reps, request, nati
     );
     await fresh.close();
   }
+  if (backend === 'webgpu') {
+    // What onnxruntime's graph capture would save on this UNet (an experiment: the engine does not use it).
+    const fresh = await openPage(context, url);
+    try {
+      out.graphCapture = await call(fresh, 'graphCapture', base, reps);
+      for (const [k, v] of Object.entries(out.graphCapture)) {
+        console.log(`  UNet ${k}: run returns after ${describe(v.cpu)}, pass done after ${describe(v.total)}`);
+      }
+    } catch (e) {
+      out.graphCapture = { error: String(e.message ?? e) };
+      console.log(`  graph capture failed: ${out.graphCapture.error}`);
+    } finally {
+      await fresh.close();
+    }
+  }
   out.load_average.push(load());
   return out;
 }
 
 /** Each benchmark graph alone in a fresh page (its wasm heap is then its own). */
-async function graphs({ context, url, pkg, reps, gpuReps }) {
+async function graphs({ context, url, pkg, reps, gpuReps, webgpu }) {
   const index = JSON.parse(readFileSync(join(GRAPHS, pkg, 'index.json'), 'utf8'));
   const at = (file) => `/bench-graphs/${pkg}/${file}`;
   const runGraph = async (entry, backend, n) => {
@@ -296,7 +314,31 @@ async function graphs({ context, url, pkg, reps, gpuReps }) {
       }
     }
   }
-  return { student: index.student, shapes, probe, efficiency };
+  // Graph capture, operator by operator (WebGPU): which of the UNet's op types onnxruntime-web can
+  // record and replay. Each in a fresh page; one timed replay is enough to know it works.
+  const captureOps = [];
+  if (webgpu) {
+    for (const g of index.capture_ops.graphs) {
+      const page = await openPage(context, url);
+      try {
+        const r = await call(page, 'graphCaptureFile', at(g.file), g.inputs, g.outputs, 1);
+        captureOps.push({ op: g.op, uncaptured: r.uncaptured.error ?? 'ok', captured: r.captured.error ?? 'ok' });
+      } catch (e) {
+        captureOps.push({ op: g.op, uncaptured: String(e.message ?? e), captured: 'not tried' });
+      } finally {
+        await page.close();
+      }
+    }
+    const failing = captureOps.filter((c) => c.captured !== 'ok').map((c) => c.op);
+    console.log(`  graph capture fails for: ${failing.join(', ') || 'none'} (of ${captureOps.length} op types)`);
+  }
+  return {
+    student: index.student,
+    shapes,
+    probe,
+    efficiency,
+    capture: { ops: captureOps, unet_ops: index.capture_ops.unet_ops, not_covered: index.capture_ops.not_covered },
+  };
 }
 
 // ── Main ────────────────────────────────────────────────────────────────────────────────────────
@@ -425,7 +467,17 @@ async function main() {
         native.close();
       }
       console.log(`\n━━ ${pkg}: cost curves and the probe; load average ${load().join(' ')}`);
-      Object.assign(entry, await graphs({ context, url: server.url, pkg, reps: opts.reps, gpuReps: opts.gpuReps }));
+      Object.assign(
+        entry,
+        await graphs({
+          context,
+          url: server.url,
+          pkg,
+          reps: opts.reps,
+          gpuReps: opts.gpuReps,
+          webgpu: result.machine.page.gpu.webgpu,
+        }),
+      );
     }
   } finally {
     await browser.close();

@@ -19,6 +19,7 @@ import { EngineError } from '../../app/engine/errors';
 import { probeGpu } from '../../app/engine/gpu/probe';
 import { LocalEngine } from '../../app/engine/local-engine';
 import type { BackendName, Clip, GenerateRequest } from '../../app/engine/protocol';
+import { captureExperiment, unetCaptureExperiment } from './graph-capture';
 import { counters, resetPeak, since, snapshot, userAgentMemory, wasmBytes } from './instrument';
 import { PlainLoop } from './plain-loop';
 
@@ -380,6 +381,34 @@ const bench = {
         const result = { sessionMs, warmup, times, wasmBytes: wasmBytes(), gpuPeak: counters.gpuPeak };
         await session.release();
         return result;
+      })(),
+    );
+  },
+
+  /** The package's UNet on WebGPU with and without onnxruntime's graph capture (graph-capture.ts). */
+  graphCapture(baseUrl: string, reps: number) {
+    return settle(
+      (async () => {
+        configureRuntime();
+        return unetCaptureExperiment(baseUrl, reps);
+      })(),
+    );
+  },
+
+  /** The same experiment on any graph file (e.g. the MatMul probe), random inputs. */
+  graphCaptureFile(url: string, inputs: GraphInput[], outputs: GraphInput[], reps: number) {
+    return settle(
+      (async () => {
+        configureRuntime();
+        const model = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const fill = (k: number) => Math.sin(k);
+        return captureExperiment(
+          model,
+          [],
+          inputs.map((i) => ({ ...i, fill })),
+          outputs,
+          reps,
+        );
       })(),
     );
   },

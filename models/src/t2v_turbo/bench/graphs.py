@@ -3,6 +3,7 @@
   unet-f{T}-{H}x{W}.onnx  the package's student UNet (the same module as its `unet` graph, attention
                           maps included) exported at other static shapes: the cost curves
   teacher_cfg.onnx        the teacher UNet at batch 2 (conditional + unconditional): one CFG step
+  ops/<Op>.onnx           one-operator graphs of the UNet's op types, for the graph-capture experiment
   probe.onnx              a square MatMul: the best dense rate a runtime reaches here, the yardstick
                           for kernel efficiency
   efficiency.onnx         the demo model's UNet architecture at its own shape, when the package is
@@ -215,9 +216,8 @@ def export_benchmark_graphs(
     C, _, h0, w0 = net.cfg.latent_shape
     down = manifest["latent"]["downsample"]
     # Files exported from this very package (same UNet graph hash) are reused; anything else is redone.
-    unet_sha = next(v for v in manifest["graphs"]["unet"]["variants"] if v["precision"] == "fp32")["file"][
-        "sha256"
-    ]
+    unet_fp32 = next(v for v in manifest["graphs"]["unet"]["variants"] if v["precision"] == "fp32")["file"]
+    unet_sha, unet_file = unet_fp32["sha256"], unet_fp32["path"]
     previous = json.loads((out / "index.json").read_text()) if (out / "index.json").is_file() else {}
     reuse = previous.get("unet_sha256") == unet_sha
     shapes = []
@@ -303,9 +303,19 @@ def export_benchmark_graphs(
             "gflop": unet_flops(net.cfg, net.cfg.latent_shape, batch=2) / 1e9,
         },
         "probe": probe_graph(out / "probe.onnx"),
+        "capture_ops": capture_ops(package / unet_file, out / "ops"),
     }
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     return index
+
+
+def capture_ops(unet: Path, out: Path) -> dict:
+    """One-operator graphs for every op type of the package's UNet (the graph-capture experiment)."""
+    from .capture import op_types, write_op_graphs
+
+    used = op_types(unet)
+    graphs = write_op_graphs(out, used)
+    return {"unet_ops": used, "graphs": graphs, "not_covered": sorted(set(used) - {g["op"] for g in graphs})}
 
 
 def random_feeds(inputs: list[dict], seed: int = 0) -> dict[str, np.ndarray]:

@@ -16,6 +16,7 @@ import numpy as np
 from .flops import CONSUMER_GPUS, GEMM_FRACTION_BAND, gpu_estimate
 from .stats import paired_ratios, summarize
 
+REPO = Path(__file__).resolve().parents[4]
 NATIVE_CMD = "python -m t2v_turbo bench native --package public/models/<id>"
 RENDER_CMD = "python -m t2v_turbo bench render"
 
@@ -148,6 +149,10 @@ def fmt_load(values) -> str:
     return " / ".join(f"{v:.1f}" for v in values) if values else "?"
 
 
+def _step_times(runs: list[dict]) -> list[float]:
+    return [v for r in runs for k, v in r["timings"].items() if k.startswith("unet[")]
+
+
 def _motion_grad_times(b: dict) -> list[float]:
     return [r["ms"] for r in b["reference"]["guidedRuns"] if r["role"] == "motion_grad"]
 
@@ -162,6 +167,10 @@ STAGES = [
     ("tokenise", lambda b: ms(summarize([r["timings"]["tokenize"] for r in b["plain"]]), 2)),
     ("text encoder", lambda b: ms(summarize(role_times(b["profile"], "text_encoder")))),
     ("UNet, per step", lambda b: ms(summarize(role_times(b["profile"], "unet")))),
+    (
+        "UNet step, unprofiled: time inside the step (on WebGPU: encoding and submitting it)",
+        lambda b: ms(summarize(_step_times(b["engine"]))),
+    ),
     ("gradient graph (motion_grad), per guided step", lambda b: ms(summarize(_motion_grad_times(b)))),
     ("VAE decode", lambda b: ms(summarize(role_times(b["profile"], "vae_decoder")))),
     ("rewards + video metrics (engine.score)", _score_cell),
@@ -284,7 +293,66 @@ def engine_vs_plain_section(browser: dict, plot: str | None) -> str:
     ]
     if plot:
         out += [f"![engine vs plain loop]({plot})", ""]
-    out += [command(browser["command"]), "", engine_vs_plain_reading(browser), ""]
+    out += [command(browser["command"]), "", engine_vs_plain_reading(browser), "", capture_section(browser)]
+    return "\n".join(out)
+
+
+def capture_section(browser: dict) -> str:
+    """The graph-capture experiment: the package's UNet, then each of its op types alone."""
+    out = [
+        "### Graph capture (an experiment; the engine does not use it)",
+        "",
+        (
+            "`e2e/harness/graph-capture.ts` runs the package's UNet on WebGPU with every input and output bound to "
+            "a GPU buffer (the scalars too), first normally and then with `enableGraphCapture`, and does the same "
+            "for a one-operator graph of each operator type the UNet uses (`t2v_turbo/bench/capture.py`). "
+            '"CPU" is the time until `session.run` returns (onnxruntime\'s encoding and submission); "whole '
+            'pass" is until the GPU queue drains.'
+        ),
+        "",
+    ]
+    rows, op_rows = [], []
+    for pid, pkg in browser["packages"].items():
+        r = backends(pkg).get("webgpu", {}).get("graphCapture")
+        if r:
+            for mode in ("uncaptured", "captured"):
+                m = r.get(mode, {}) if "error" not in r else r
+                if "error" in m:
+                    rows.append([pid, mode, "fails", f"`{m['error'][:160]}`"])
+                else:
+                    rows.append([pid, mode, ms(summarize(m["cpu"])), ms(summarize(m["total"]))])
+        cap = pkg.get("capture", {})
+        if cap.get("ops"):
+            failing = [c["op"] for c in cap["ops"] if c["captured"] != "ok"]
+            working = [c["op"] for c in cap["ops"] if c["captured"] == "ok"]
+            errors = sorted({c["captured"] for c in cap["ops"] if c["captured"] != "ok"})
+            op_rows.append(
+                [
+                    pid,
+                    ", ".join(working) or "—",
+                    ", ".join(failing) or "—",
+                    "; ".join(f"`{e[:120]}`" for e in errors) or "—",
+                ]
+            )
+    if rows:
+        out += [table(["package", "UNet run", "CPU, per pass", "whole pass (or the error)"], rows), ""]
+    if op_rows:
+        out += [
+            table(["package", "op types that capture and replay", "op types that fail", "errors"], op_rows),
+            "",
+        ]
+        out += [
+            (
+                "A graph can be captured only if all its operators can: as long as any op type in the second "
+                "column fails, moving the engine's scalar inputs to the GPU would not be enough to turn capture on "
+                "— the operators would have to be fixed in onnxruntime-web first (or avoided by the exporter). "
+                "This was measured on SwiftShader; the failures are raised in onnxruntime's JavaScript (a bind "
+                "group built without a buffer), not by the adapter, but a real GPU was not tried."
+            ),
+            "",
+        ]
+    if not rows and not op_rows:
+        out += ["_Not run (no WebGPU adapter)._", ""]
     return "\n".join(out)
 
 
@@ -328,9 +396,35 @@ def engine_vs_plain_reading(browser: dict) -> str:
             f"{gpu_wasm:.0f}× the WASM backend's here (profiled medians). A readback on it is a memory copy next "
             "to compute that slow, so the ratio above measures mostly compute. On a real GPU a pass takes "
             "milliseconds and every avoided stall-and-copy is a larger share; the readback count is the "
-            "structural difference and it is measured, its price on a real GPU is not (section 6)."
+            "structural difference and it is measured, its price on a real GPU is not (section 6). On a machine "
+            "like this one the studio does not take this path at all: with `auto` the engine prefers WASM over a "
+            "software-emulated WebGPU adapter (`chooseBackend`, app/engine/pipeline/variants.ts)."
+        )
+    encode = _encode_cost(browser)
+    if encode:
+        pid, step, gpu_step = encode
+        lines.append(
+            "- **What would widen the lead on a real GPU: graph capture.** Outside profiling, `session.run` returns "
+            "once onnxruntime has encoded and submitted a UNet pass; the GPU work continues after. That CPU part "
+            f"alone took {step['median']:.0f} ms per step here ({pid}, IQR {step['q1']:.0f}–{step['q3']:.0f}; "
+            f"the whole pass, GPU included, {gpu_step['median']:.0f} ms on SwiftShader) — a fixed cost per "
+            "network call that a real GPU does not shorten, which for a small UNet can exceed its GPU time. "
+            "onnxruntime-web can record a session's dispatches once and replay them (`enableGraphCapture`), "
+            "but only when every input and output is a GPU buffer of static shape. The engine already keeps "
+            "`sample`, `context` and `eps` on the GPU; `timestep`, `guidance` and `motion` are still CPU "
+            "tensors made per call (`scalar(...)`, app/engine/pipeline/generate.ts, lines 65–73), which rules "
+            "capture out — and so, today, do several of the UNet's operators (the experiment below)."
         )
     return "\n".join(lines)
+
+
+def _encode_cost(browser: dict) -> tuple[str, dict, dict] | None:
+    """(package, the engine's unprofiled UNet step on WebGPU, the profiled one), for the first with both."""
+    for pid, pkg in browser["packages"].items():
+        r = backends(pkg).get("webgpu")
+        if r and r.get("engine") and r.get("profile"):
+            return pid, summarize(_step_times(r["engine"])), summarize(role_times(r["profile"], "unet"))
+    return None
 
 
 def _swiftshader_slowdown(browser: dict) -> float | None:
@@ -683,6 +777,15 @@ def overhead_section(browser: dict, native: dict | None) -> str:
     out += [
         table(["package", "backend", "loop", "end to end", "sum of model runs", "overhead (÷)"], rows),
         "",
+        (
+            "Below 1 on WebGPU is not an error: profiling waits for the GPU after every run, so the sum "
+            "serialises onnxruntime's CPU-side encoding with the GPU's execution, while an unprofiled clip "
+            "overlaps them (the CPU encodes the next pass while the GPU runs the last). The engine's latent "
+            "never leaves the GPU, so nothing forces it to wait between passes; the plain loop waits at every "
+            'readback, yet on SwiftShader — whose "GPU" threads share the same two cores — that overlap buys '
+            "little."
+        ),
+        "",
         table(
             [
                 "package",
@@ -790,7 +893,9 @@ def gpu_section(browser: dict, native: dict | None) -> str:
             f"with bf16 tensor cores. By our count that is at least {4 * vc2['unet_tflop_per_pass']:.0f} TFLOP/s "
             f"sustained for the UNet steps alone ({est['paper_implied_tflops']:.0f} TFLOP/s if the decode is "
             "included) — a rate only matrix units give (an A100's bf16 tensor peak is 312 TFLOP/s) and out of "
-            "reach of shader-only WebGPU, which is why the browser estimate is tens of seconds, not one."
+            "reach of shader-only WebGPU: the browser estimates above are "
+            f"{min(g['seconds_low'] for g in est['gpus']) / est['paper_seconds']:.0f}× the paper's time and "
+            "more."
         ),
         (
             f"- Memory, not only time: the UNet alone is {2 * vc2['unet_parameters'] / 1e9:.2f} GB in fp16. "
@@ -834,7 +939,8 @@ def mix_efficiency(browser: dict, native: dict | None) -> tuple[dict[str, float]
         rate_u, rate_p = gflops(eff["gflop"], summarize(eff_ms)), gflops(probe["gflop"], summarize(probe_ms))
         mix[name] = rate_u / rate_p
         rows.append([name, f"{rate_u:.1f}", f"{rate_p:.1f}", f"**{rate_u / rate_p:.2f}**"])
-    rows.append(["", f"workload: {eff['gflop']:.2f} GFLOP per pass, {eff['source']}", "", ""])
+    source = eff["source"].replace(str(REPO) + "/", "")
+    rows.append(["", f"workload: {eff['gflop']:.2f} GFLOP per pass, {source}", "", ""])
     return mix, rows
 
 
