@@ -31,14 +31,9 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import regex
 
-from .tokenizer import Encoding, TokenBatch
-
-if TYPE_CHECKING:
-    import torch
+from .tokenizer import Encoding, WordPieceTokenizer
 
 VOCAB_FILE = Path(__file__).with_name("clip_bpe_simple_vocab_16e6.txt.gz")
 NUM_MERGES = 49152 - 256 - 2  # OpenCLIP keeps merges[1 : 49152 - 256 - 2 + 1]
@@ -192,18 +187,8 @@ class ClipBpeTokenizer:
             truncated=len(kept) < len(tokens),
         )
 
-    def __call__(self, texts: list[str], max_length: int | None = None) -> TokenBatch:
-        """Encode a batch to (B, max_length) int64 tensors."""
-        import torch
-
-        if isinstance(texts, str):
-            raise TypeError("pass a list of texts, not a single str")
-        encodings = [self.encode(t, max_length) for t in texts]
-        return TokenBatch(
-            input_ids=torch.tensor([e.input_ids for e in encodings], dtype=torch.int64),
-            attention_mask=torch.tensor([e.attention_mask for e in encodings], dtype=torch.int64),
-            truncated=[e.truncated for e in encodings],
-        )
+    # Batching only calls self.encode: the same (B, max_length) int64 tensors as the WordPiece tokenizer.
+    __call__ = WordPieceTokenizer.__call__
 
     def manifest_entry(self, vocab_ref: dict) -> dict:
         """The manifest's `text.tokenizer` object (vocab_ref: the merge file, {path, bytes, sha256})."""
