@@ -222,7 +222,11 @@ def _make_demo_base(args) -> int:
     root = Path(args.out)
     root.mkdir(parents=True, exist_ok=True)
     resume = "latest" if args.resume else None
-    timings: dict[str, float] = {}
+    timings_path = root / "timings.json"
+    # Wall time per stage; a resumed invocation keeps the times of stages it finds finished.
+    timings: dict[str, float] = (
+        json.loads(timings_path.read_text()) if args.resume and timings_path.is_file() else {}
+    )
     print(f"make-demo-base: preset {args.preset}; everything goes under {root.resolve()}", flush=True)
 
     t0 = time.time()
@@ -231,7 +235,7 @@ def _make_demo_base(args) -> int:
         print(f"[vae] already trained: {vae_final}")
     else:
         vae_final = train_vae(cfg, root / "vae", resume)
-    timings["vae_s"] = time.time() - t0
+        timings["vae_s"] = timings.get("vae_s", 0.0) * bool(args.resume) + time.time() - t0
 
     t0 = time.time()
     teacher_final = root / "teacher" / "final"
@@ -239,7 +243,7 @@ def _make_demo_base(args) -> int:
         print(f"[teacher] already trained: {teacher_final}")
     else:
         teacher_final = train_teacher(cfg, root / "teacher", vae_final, resume)
-    timings["teacher_s"] = time.time() - t0
+        timings["teacher_s"] = timings.get("teacher_s", 0.0) * bool(args.resume) + time.time() - t0
 
     if not args.skip_eval:
         from .evaluate import evaluate_teacher
@@ -249,7 +253,7 @@ def _make_demo_base(args) -> int:
             teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"}
         )
         timings["eval_s"] = time.time() - t0
-    (root / "timings.json").write_text(json.dumps(timings, indent=2))
+    timings_path.write_text(json.dumps(timings, indent=2))
     print(
         f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}"
     )
