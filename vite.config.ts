@@ -76,7 +76,9 @@ function contentSecurityPolicy(): Plugin {
 const pwa = () =>
   VitePWA({
     registerType: 'autoUpdate',
-    injectRegister: 'script',
+    // The studio registers /sw.js itself (app/state/actions/service-worker.ts), so other pages of a
+    // test build (the engine harness) are not controlled by it.
+    injectRegister: false,
     includeAssets: ['icon.svg'],
     manifest: {
       name: 'Turbo Studio',

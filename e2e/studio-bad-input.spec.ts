@@ -8,8 +8,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { CACHE_NAME } from '../app/engine/loader/cache';
-import { seedGallery, sweepClips } from './fixtures/gallery';
-import { engineTesting, galleryCount, generateOnce, MODEL_LOAD_MS, openStudio, waitForModel } from './fixtures/studio';
+import {
+  engineTesting,
+  galleryCount,
+  generateOnce,
+  MODEL_LOAD_MS,
+  openStudio,
+  waitForModel,
+  withSavedClips,
+} from './fixtures/studio';
 
 const ROOT = join(import.meta.dirname, '..');
 const PYTHON = join(ROOT, 'models/.venv/bin/python');
@@ -36,12 +43,7 @@ function craftedPackage(defect: 'unknown-op' | 'out-of-memory'): string {
 const notice = (page: Page, text: string | RegExp) =>
   page.getByTestId('notice').filter({ has: page.locator('p', { hasText: text }) });
 
-/** Two saved clips that every failure below must leave alone. */
-async function withSavedClips(page: Page): Promise<void> {
-  await page.goto('/icon.svg'); // any page of this origin can reach its IndexedDB; this one starts no model
-  await seedGallery(page, sweepClips(2));
-}
-
+/** The two clips saved by `withSavedClips` are all still there. */
 async function expectGalleryIntact(page: Page): Promise<void> {
   await page.getByRole('tab', { name: /Gallery/ }).click();
   await expect(page.getByTestId('gallery-item').filter({ hasText: 'a red square moving right' })).toHaveCount(2);

@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { seedGallery, sweepClips } from './fixtures/gallery';
 import {
   engineTesting,
   galleryCount,
@@ -18,6 +17,7 @@ import {
   openStudio,
   waitForIndexedDbQuota,
   waitForModel,
+  withSavedClips,
 } from './fixtures/studio';
 import { fixture } from './fixtures/videos';
 
@@ -164,10 +164,8 @@ test('export of a generated clip: codec, frames, fps and duration of the model, 
 });
 
 test('a reload mid-run loses only that run, and says so', async ({ page }) => {
+  await withSavedClips(page);
   await openStudio(page);
-  await seedGallery(page, sweepClips(2));
-  await page.reload();
-  await waitForModel(page);
   await engineTesting(page, { stepDelayMs: 2000 });
   await page.getByRole('textbox', { name: 'Prompt' }).fill('a purple star moving left');
   await page.getByRole('button', { name: 'Generate' }).click();
@@ -187,10 +185,8 @@ test('a reload mid-run loses only that run, and says so', async ({ page }) => {
 });
 
 test('storage full: the new clip is kept on screen with a Save button, saved clips are untouched', async ({ page }) => {
+  await withSavedClips(page);
   await openStudio(page);
-  await seedGallery(page, sweepClips(2));
-  await page.reload();
-  await waitForModel(page);
   const cdp = await page.context().newCDPSession(page);
   const origin = new URL(page.url()).origin;
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1 });

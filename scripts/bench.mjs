@@ -5,13 +5,15 @@
  * is printed as it is measured (medians, IQRs, paired ratios, run counts, load average).
  *
  *   1. per package, the companion exports the benchmark graphs (the student UNet at other shapes,
- *      the teacher's CFG graph, a MatMul probe): `python -m t2v_turbo bench export`
+ *      the teacher's CFG graph, a MatMul probe, the efficiency workload, one-operator graphs):
+ *      `python -m t2v_turbo bench export`
  *   2. builds the app with `--mode test` plus the benchmark page (e2e/harness/bench.html), serves it
  *      cross-origin isolated (WASM threads), and drives Chromium with Playwright
  *   3. per package and backend (WASM, WebGPU): the engine and the plain onnxruntime-web loop
  *      alternated in pairs (and, on WASM, the native reference sampler in the same pair), profiled
- *      model runs, rewards, reference motion, memory in fresh pages; then the cost curves (each
- *      graph in a fresh page) and the probe      -> docs/bench/browser.json
+ *      model runs, rewards, reference motion, memory in fresh pages, the graph-capture experiment;
+ *      then the cost curves, the probe and the efficiency workload (each graph in a fresh page)
+ *                                                -> docs/bench/browser.json
  *   4. `python -m t2v_turbo bench native`        -> docs/bench/native.json
  *   5. `python -m t2v_turbo bench render`        -> docs/BENCHMARKS.md, docs/images/bench-*.png
  *
@@ -46,11 +48,11 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a in flags) opts[flags[a]] = true;
-    else if (a === '--package') opts.packages = argv[++i].split(',');
-    else if (a === '--reps') opts.reps = Number(argv[++i]);
-    else if (a === '--gpu-reps') opts.gpuReps = Number(argv[++i]);
+    else if (a === '--package' && argv[i + 1]) opts.packages = argv[++i].split(',');
+    else if (a === '--reps' && argv[i + 1]) opts.reps = Number(argv[++i]);
+    else if (a === '--gpu-reps' && argv[i + 1]) opts.gpuReps = Number(argv[++i]);
     else {
-      console.error(`Unknown option "${a}". See the header of scripts/bench.mjs.`);
+      console.error(`Unknown option or missing value: "${a}". See the header of scripts/bench.mjs.`);
       process.exit(2);
     }
   }
@@ -258,7 +260,11 @@ async function loopsSideBySide({ context, url, pkg, backend, reps, request, nati
     try {
       out.graphCapture = await call(fresh, 'graphCapture', base, reps);
       for (const [k, v] of Object.entries(out.graphCapture)) {
-        console.log(`  UNet ${k}: run returns after ${describe(v.cpu)}, pass done after ${describe(v.total)}`);
+        console.log(
+          v.error
+            ? `  UNet ${k}: fails: ${v.error}`
+            : `  UNet ${k}: run returns after ${describe(v.cpu)}, pass done after ${describe(v.total)}`,
+        );
       }
     } catch (e) {
       out.graphCapture = { error: String(e.message ?? e) };
@@ -294,9 +300,10 @@ async function graphs({ context, url, pkg, reps, gpuReps, webgpu }) {
   // The MatMul probe (the best dense rate) and the efficiency workload, on both backends.
   const probe = { gflop: index.probe.gflop };
   const efficiency = { ...index.efficiency, browser: {} };
+  // On a software adapter one pass of the efficiency workload takes about a minute: at most 3.
   for (const [backend, n] of [
     ['wasm', reps],
-    ['webgpu', gpuReps],
+    ['webgpu', Math.min(gpuReps, 3)],
   ]) {
     for (const [entry, into] of [
       [index.probe, probe],
@@ -391,6 +398,12 @@ async function main() {
 
   const { chromium } = await import('@playwright/test');
   const server = await serve();
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      server.stop();
+      process.exit(130);
+    });
+  }
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: [

@@ -1,5 +1,5 @@
 /**
- * Start-up, in order: the gallery (so nothing saved is ever hidden), the bundled models' ranges
+ * Start-up, in order: the service worker (once the page has loaded), the gallery (so nothing saved is ever hidden), the bundled models' ranges
  * (of the one the URL's `model` names, else the first), then the URL's settings clamped to those
  * ranges, storage facts, and finally that bundled model is loaded if an engine is wired in.
  * Afterwards the URL follows the settings.
@@ -11,9 +11,11 @@ import { parseUrlSettings, settingsToSearch, urlModel } from '../url-settings';
 import { loadGallery } from './gallery';
 import { checkInterrupted } from './generate';
 import { discoverBundled, loadBundled } from './model';
+import { registerServiceWorker } from './service-worker';
 import { askPersistence, refreshStorage } from './storage';
 
 export async function bootStudio(): Promise<void> {
+  registerServiceWorker();
   checkInterrupted();
   const gallery = loadGallery();
   const chosen = await discoverBundled(urlModel(location.search));

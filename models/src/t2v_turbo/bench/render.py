@@ -271,6 +271,7 @@ def engine_vs_plain_section(browser: dict, plot: str | None) -> str:
                     f"{eng['bytesWritten'] / 1e3:.1f} / {pla['bytesWritten'] / 1e3:.1f} kB" if gpu else "—",
                     f"{r['frames']['engine_vs_plain']['max']}",
                     len(r["engine"]),
+                    " → ".join(f"{la[0]:.1f}" for la in r.get("load_average", [])) or "?",
                 ]
             )
     out += [
@@ -283,9 +284,10 @@ def engine_vs_plain_section(browser: dict, plot: str | None) -> str:
                 "plain ÷ engine (paired)",
                 "GPU→CPU readbacks per clip (engine / plain)",
                 "bytes read back",
-                "bytes uploaded",
+                "host→GPU bytes (incl. onnxruntime uniforms)",
                 "frames: max byte diff",
                 "pairs",
+                "load (1 min) start → end",
             ],
             rows,
         ),
