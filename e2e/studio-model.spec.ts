@@ -6,7 +6,7 @@ import { CACHE_NAME, chunkKey, manifestKey } from '../app/engine/loader/cache';
 const DIR = join(import.meta.dirname, '../test-results/folders');
 
 test.beforeEach(async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   await page.getByRole('tab', { name: 'Model' }).click();
 });
 
@@ -14,29 +14,30 @@ test('storage use and quota are shown, and cached models can be listed and remov
   await expect(page.getByTestId('storage-usage')).toHaveText(/^Using \S+ \S+ of \S+ [kMGT]?B/);
   // A cached package as the engine's loader stores it: its manifest, and its files as chunks.
   const origin = new URL(page.url()).origin;
-  const base = `${origin}/models/demo/`;
+  const base = `${origin}/models/sample/`; // no bundled package has this id
   await page.evaluate(
     async ({ cacheName, manifest, chunk }) => {
       const cache = await caches.open(cacheName);
-      await cache.put(manifest, new Response(JSON.stringify({ id: 'demo', name: 'Demo model' })));
+      await cache.put(manifest, new Response(JSON.stringify({ id: 'sample', name: 'Sample model' })));
       const bytes = new Uint8Array(150_000);
       await cache.put(chunk, new Response(bytes, { headers: { 'Content-Length': String(bytes.length) } }));
     },
     { cacheName: CACHE_NAME, manifest: manifestKey(base), chunk: chunkKey(`${base}unet.onnx`, 'ab'.repeat(32), 0) },
   );
   await page.getByRole('button', { name: 'Refresh' }).click();
-  const entry = page.getByRole('listitem').filter({ hasText: 'Demo model' });
-  await expect(entry).toContainText('demo · 150 kB · /models/demo/');
-  await entry.getByRole('button', { name: 'Remove Demo model from cache' }).click();
-  await expect(page.getByText('No model is cached for offline use yet.')).toBeVisible();
+  const entry = page.getByRole('listitem').filter({ hasText: 'Sample model' });
+  await expect(entry).toContainText('sample · 150 kB · /models/sample/');
+  await entry.getByRole('button', { name: 'Remove Sample model from cache' }).click();
+  await expect(entry).toHaveCount(0);
   await expect(
-    page.getByTestId('notice').filter({ hasText: 'Removed the cached model "Demo model" (150 kB freed).' }),
+    page.getByTestId('notice').filter({ hasText: 'Removed the cached model "Sample model" (150 kB freed).' }),
   ).toBeVisible();
+  // Only that package's entries went; the studio's own model (micro, cached while it loaded) stays.
   const left = await page.evaluate(
-    async (cacheName) => (await (await caches.open(cacheName)).keys()).length,
+    async (cacheName) => (await (await caches.open(cacheName)).keys()).map((r) => new URL(r.url).pathname),
     CACHE_NAME,
   );
-  expect(left).toBe(0);
+  expect(left.filter((p) => p.startsWith('/models/sample/'))).toEqual([]);
 });
 
 test('a URL on another origin is refused with the reason', async ({ page }) => {

@@ -3,6 +3,12 @@ import { expect, type Page, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
 import { type FixtureName, fixture } from './fixtures/videos';
 
+/**
+ * The micro package (4 frames at 8 fps) sets the panel's limits, so the default window is 0.5 s:
+ * what a reference must hold depends on the model, and pinning it keeps these tests exact.
+ */
+const STUDIO = '/?model=micro';
+
 /** Picks a file in the reference panel the way the "Choose reference video" button does. */
 async function pick(page: Page, name: FixtureName) {
   await page.locator('#reference-file').setInputFiles(fixture(name));
@@ -23,12 +29,19 @@ const BAD_FILES: [FixtureName, RegExp][] = [
   ],
   ['too-long.mp4', /This video is 61\.0 s long; reference videos can be at most 60 s\./],
   ['too-big-frames.mp4', /This video is 4096×2304; reference videos can be at most 3840×2160\./],
-  ['too-short.mp4', /This video has only 5 frames; the model needs at least \d+\./],
+  ['too-short.mp4', /This video has only 3 frames; the model needs at least \d+\./],
 ];
+
+/** Moves the window's end to the end of the video, as a keyboard user would. */
+async function reachEnd(page: Page) {
+  await expect(page.getByTestId('reference-ready')).toBeVisible();
+  await page.getByLabel('Window end (s)').focus();
+  await page.keyboard.press('End');
+}
 
 test.describe('reference video', () => {
   test('each bad file gets its own clear message and the gallery stays intact', async ({ page }) => {
-    await page.goto('/');
+    await page.goto(STUDIO);
     await seedGallery(page, sweepClips(2));
     await page.reload();
     await expect(page.getByRole('tab', { name: /Gallery/ })).toContainText('2');
@@ -36,6 +49,8 @@ test.describe('reference video', () => {
     for (const [name, message] of BAD_FILES) {
       await test.step(name, async () => {
         await pick(page, name);
+        // Its first 0.5 s are intact: the damage shows once the window reaches the missing part.
+        if (name === 'truncated-faststart.mp4') await reachEnd(page);
         const error = page.getByTestId('reference-error');
         await expect(error).toBeVisible();
         await expect(error).toHaveText(message);
@@ -54,7 +69,7 @@ test.describe('reference video', () => {
 
   for (const name of ['good.mp4', 'good.webm'] as const) {
     test(`a good ${name.split('.')[1].toUpperCase()} decodes, previews, and can be removed`, async ({ page }) => {
-      await page.goto('/');
+      await page.goto(STUDIO);
       await pick(page, name);
       const ready = page.getByTestId('reference-ready');
       await expect(ready).toBeVisible();
@@ -63,25 +78,26 @@ test.describe('reference video', () => {
       // The preview shows the frames the model would get, and they move.
       const preview = page.getByTestId('reference-preview').getByRole('img');
       await expect(preview).toBeVisible();
+      // By default the window spans the clip's own duration (4 frames at 8 fps).
+      const windowText = page.getByTestId('reference-window-text');
+      await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
+      // Moving the end lengthens the window; frames are decoded again from the new span.
+      await reachEnd(page);
+      await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 2\.00 s$/);
+      await expect(ready).toBeVisible();
       const frames = await page.evaluate(async () => {
         const canvas = document.querySelector('[data-testid="reference-preview"] canvas') as HTMLCanvasElement;
         const grab = () => canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data.join(',');
-        const a = grab();
-        await new Promise((r) => setTimeout(r, 400));
-        return { a, b: grab(), w: canvas.width, h: canvas.height };
+        const seen = new Set<string | undefined>();
+        for (let i = 0; i < 8; i++) {
+          seen.add(grab());
+          await new Promise((r) => setTimeout(r, 90));
+        }
+        return { distinct: seen.size, w: canvas.width, h: canvas.height };
       });
       expect(frames.w).toBe(256); // decoded at 256 px on the long side
       expect(frames.h).toBe(192);
-      expect(frames.a).not.toBe(frames.b);
-
-      const windowText = page.getByTestId('reference-window-text');
-      await expect(windowText).toHaveText(/^\d+ frames from 0\.00 s to 2\.00 s$/);
-      // Moving the end shortens the window; frames are decoded again from the new span.
-      const end = page.getByLabel('Window end (s)');
-      await end.focus();
-      for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowLeft');
-      await expect(windowText).toHaveText(/from 0\.00 s to 1\.[0-9]{2} s$/);
-      await expect(ready).toBeVisible();
+      expect(frames.distinct).toBeGreaterThan(1);
 
       // The motion picture needs the engine; until then the panel says why it is missing.
       await expect(page.getByTestId('motion-picture')).toContainText(/Extracted motion/);
@@ -93,7 +109,7 @@ test.describe('reference video', () => {
   }
 
   test('a video dropped on the panel is taken like a chosen one', async ({ page }) => {
-    await page.goto('/');
+    await page.goto(STUDIO);
     const bytes = [...readFileSync(fixture('good.mp4'))];
     const drop = await page.evaluateHandle((data) => {
       const dt = new DataTransfer();

@@ -132,7 +132,11 @@ function ReadyReference({ frames, onReplace }: { frames: number; onReplace(): vo
           max={info.durationS}
           step={step}
           value={r.window.end}
-          onChange={(e) => setWindow({ start: r.window.start, end: Number(e.target.value) })}
+          onChange={(e) => {
+            // Range values are min + k * step, so the last one can fall short of the video's end.
+            const end = Number(e.target.value);
+            setWindow({ start: r.window.start, end: end > info.durationS - step ? info.durationS : end });
+          }}
         />
       </div>
       {lambda && (
