@@ -122,3 +122,62 @@ def test_a_3d_convolution_is_refused():
     program = torch.onnx.export(Conv3d(), (torch.ones(1, 1, 4, 2, 2),), dynamo=True, verbose=False)
     with pytest.raises(ValueError, match="3D Conv"):
         check_webgpu_ops(program.model_proto, "conv3d.onnx")
+
+
+from post_training_fixtures import micro_stack  # noqa: E402, F401  (fixture)
+
+
+@pytest.mark.slow
+def test_the_export_command_packages_a_distilled_student(micro_stack, tmp_path):  # noqa: F811
+    """`python -m t2v_turbo export` end to end on a micro student (without the minutes-long gradient
+    graph): the manifest carries the student's own grid and steps, the reward models, and the
+    package is listed first in its folder's index.json."""
+    import json
+
+    from t2v_turbo.cli import main
+    from t2v_turbo.train import distill as D
+
+    final = D.train_student(micro_stack.post(), micro_stack.teacher, tmp_path / "student", micro_stack.root / "cache")
+    _, _, extras = D.load_student(final)
+    out = tmp_path / "models" / "student-micro"
+    assert main(["export", "--student", str(final), "--rewards", str(micro_stack.root / "rewards"),
+                 "--out", str(out), "--id", "student-micro", "--name", "Micro student",
+                 "--precisions", "fp32", "--no-motion-guidance", "--default"]) == 0
+    manifest = load_manifest(out / "manifest.json")
+    assert manifest["sampler"]["grid"] == {"num_steps": extras["grid_steps"], "skip": extras["skip"]}
+    teacher_steps = json.loads((Path(micro_stack.teacher) / "meta.json").read_text())["step"]
+    assert manifest["provenance"]["training_steps"] == {"student": extras["step"], "teacher": teacher_steps}
+    assert {"reward_video_text", "reward_image_text", "reward_quality"} <= set(manifest["graphs"])
+    assert "motion_grad" not in manifest["graphs"] and "motion_guidance" not in manifest
+    assert json.loads((out.parent / "index.json").read_text())["packages"][0] == "student-micro"
+
+
+def test_repeated_constants_are_stored_once_and_compute_the_same(tmp_path):
+    """A constant repeated along an axis (what constant folding makes of a broadcast) is stored as one
+    slice plus an Expand; a uniform one as a single value; the graph's outputs do not change."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from t2v_turbo.export.onnx_tools import collapse_repeated_constants
+
+    rng = np.random.default_rng(0)
+    repeated = np.broadcast_to(rng.standard_normal((1, 64, 64), dtype=np.float32), (64, 64, 64)).copy()
+    ones = np.ones((64, 64, 64), np.float32)
+    varied = rng.standard_normal((64, 64, 64), dtype=np.float32)  # nothing to collapse
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["x", "a"], ["xa"]), helper.make_node("Add", ["xa", "b"], ["xab"]),
+         helper.make_node("Add", ["xab", "c"], ["y"])],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [64, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [64, 64, 64])],
+        [numpy_helper.from_array(repeated, "a"), numpy_helper.from_array(ones, "b"),
+         numpy_helper.from_array(varied, "c")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    before, after = tmp_path / "before.onnx", tmp_path / "after.onnx"
+    onnx.save(model, str(before))
+    saved = collapse_repeated_constants(model.graph)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(after))
+    assert saved == 2 * 64**3 * 4 - (64 * 64 + 1) * 4
+    assert after.stat().st_size < before.stat().st_size - saved + 4096
+    x = rng.standard_normal((64, 64, 64), dtype=np.float32)
+    (expected,), (got,) = run_onnx(before, {"x": x}), run_onnx(after, {"x": x})
+    np.testing.assert_array_equal(got, expected)

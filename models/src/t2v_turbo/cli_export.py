@@ -80,10 +80,10 @@ def _export(args) -> int:
             if final.exists():
                 rewards.append(RewardExport(**reward_export_fields(final)))
     net = Networks(cfg, text, unet, vae, float(latent_scale), rewards)
-    steps = {"student": int(extras.get("step", 0))} if "step" in extras else {}
-    for key in ("teacher_steps", "distill_steps"):
-        if key in extras:
-            steps[key] = int(extras[key])
+    steps = {"student": extras["step"]}
+    teacher_meta = Path(str(extras.get("teacher", ""))) / "meta.json"
+    if teacher_meta.is_file():
+        steps["teacher"] = int(json.loads(teacher_meta.read_text())["step"])
     # The student samples on the grid it was distilled on (N timesteps, solver skip k).
     sampler = default_sampler()
     sampler["grid"] = {"num_steps": int(extras["grid_steps"]), "skip": int(extras["skip"])}
@@ -91,7 +91,7 @@ def _export(args) -> int:
     if not extras.get("motion_trained", False):
         sampler["motion"] = {"min": 0.0, "max": 1.0, "default": 0.0}
     manifest = build_package(net, args.out, args.id, args.name, args.description,
-                             args.precisions.split(","), steps or {"student": 0},
+                             args.precisions.split(","), steps,
                              motion_guidance=not args.no_motion_guidance, sampler=sampler,
                              guidance_lambda=guidance_lambda)
     register_package(Path(args.out).parent, manifest["id"], default=args.default)

@@ -150,6 +150,7 @@ def build_package(
     check_parity: bool = True,
     tool: str = "t2v_turbo export",
     decode_frames: int | None = None,
+    guidance_lambda: float = 500.0,
 ) -> dict:
     """Exports every graph (or only `roles`), shards the weights, writes and validates the manifest."""
     folder = Path(out)

@@ -57,6 +57,7 @@ def export_onnx(
     # Rewrites only the graph; external weights stay where they are.
     model = onnx.load(str(path), load_external_data=False)
     strip_metadata(model)
+    collapse_repeated_constants(model.graph)
     onnx.save(model, str(path))
     onnx.checker.check_model(str(path))  # by path: also beyond 2 GB
     check_webgpu_ops(model, path.name)
@@ -108,6 +109,39 @@ def shorten_names(graph: onnx.GraphProto) -> None:
         node.output[:] = [short(x) for x in node.output]
         if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
             raise ValueError(f"node {node.op_type} has a subgraph; shorten_names does not rename inside subgraphs")
+
+
+def collapse_repeated_constants(graph: onnx.GraphProto, min_elements: int = 1 << 14) -> int:
+    """Stores once each large initializer that repeats along some axes, with an Expand node restoring
+    its shape; returns the bytes saved. Constant folding materialises broadcasts: a traced gradient
+    graph holds ones tensors and weights repeated over the batch, ~60% of the demo's own weights.
+    Initializers kept in external files are left alone (they are not in memory here)."""
+    from onnx import numpy_helper
+
+    expands: list[onnx.NodeProto] = []
+    saved = 0
+    for tensor in graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or int(np.prod(tensor.dims)) < min_elements:
+            continue
+        full = numpy_helper.to_array(tensor)
+        once = full
+        for axis in range(full.ndim):
+            first = once.take([0], axis=axis)
+            if once.shape[axis] > 1 and np.array_equal(once, np.broadcast_to(first, once.shape)):
+                once = first
+        if once.size == full.size:
+            continue
+        name = tensor.name
+        tensor.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(once), f"{name}_once"))
+        shape = numpy_helper.from_array(np.array(full.shape, dtype=np.int64), f"{name}_shape")
+        expands.append(onnx.helper.make_node("Expand", [tensor.name, shape.name], [name], name=f"{name}_expand"))
+        graph.initializer.append(shape)
+        saved += full.nbytes - once.nbytes
+    if expands:
+        nodes = list(graph.node)
+        del graph.node[:]
+        graph.node.extend([*expands, *nodes])  # before any use
+    return saved
 
 
 def check_webgpu_ops(model: onnx.ModelProto, name: str) -> None:

@@ -571,7 +571,7 @@ def load_student(path: str | Path) -> tuple[UNet3D, Config, dict[str, Any]]:
     """(student UNet in eval mode, its base config, extras) from a student final/ folder.
 
     extras: latent_scale, vae, teacher, post (the PostConfig), grid_steps (N of the sampler's grid),
-    skip, motion_trained, lambda_max, tau, rewards, data.
+    skip, motion_trained, lambda_max, tau, rewards, data, step (distillation steps taken).
     """
     state, meta = ckpt.load_final(path)
     if meta["kind"] != "student":
@@ -579,5 +579,6 @@ def load_student(path: str | Path) -> tuple[UNet3D, Config, dict[str, Any]]:
     unet = build_unet(meta["config"])
     unet.load_state_dict(state)
     extras = meta["extras"]
+    extras["step"] = int(meta["step"])
     extras["post_config"] = post_config_from_dict(extras["post"])
     return unet.eval().requires_grad_(False), meta["config"], extras
