@@ -2,7 +2,7 @@
  * The engine in real Chromium, on the micro package (SwiftShader's WebGPU is ~100x slower than
  * WASM, so the WebGPU path is tested on a tiny model): WASM frames equal the companion's reference
  * sampler (Python + onnxruntime), WebGPU frames equal WASM frames, the WebGPU loop reads back once,
- * guidance, cancel and typed errors.
+ * guidance, cancel and typed errors; and the shipped demo package on WASM against the reference sampler.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,13 +17,13 @@ const request = { prompt: 'a red circle moving right', steps: 4, guidance: 7.5, 
 type Generated = { frames: number[]; readbacks: number; mappedReads: number; timings: Record<string, number> };
 type Failure = { error: { kind: string; message: string } };
 
-function referenceFrames(seed: number): Uint8Array {
+function referenceFrames(seed: number, pkg = 'micro'): Uint8Array {
   const out = join(mkdtempSync(join(tmpdir(), 'ref-')), 'frames.json');
   execFileSync(PYTHON, [
     '-m',
     't2v_turbo.export.reference_sampler',
     '--package',
-    join(import.meta.dirname, '../public/models/micro'),
+    join(import.meta.dirname, '../public/models', pkg),
     '--prompt',
     request.prompt,
     '--steps',
@@ -188,5 +188,21 @@ test.describe('engine on the micro package', () => {
     }, request);
     expect(outcome).toMatchObject({ error: { kind: 'device-lost' } });
     expect((outcome as Failure).error.message).toMatch(/fewer steps|try again/i);
+  });
+});
+
+test.describe('engine on the shipped demo package', () => {
+  test('WASM frames equal the Python reference sampler, and the package is the default', async ({ page }) => {
+    test.setTimeout(400_000);
+    const index = JSON.parse(readFileSync(join(import.meta.dirname, '../public/models/index.json'), 'utf8'));
+    expect(index.packages[0]).toBe('demo'); // what `npm start` serves
+    await openHarness(page);
+    expect(await load(page, 'wasm', '/models/demo/')).toMatchObject({ backend: 'wasm', precision: 'fp32' });
+    const wasm = await generate(page);
+    const vsReference = byteDiff(wasm.frames, referenceFrames(request.seed, 'demo'));
+    console.log(`demo, WASM vs reference sampler: max |Δbyte| ${vsReference.max}, mean ${vsReference.mean.toFixed(4)}`);
+    // As on micro: same graphs, noise and maths, so float32 rounding moves a byte by one at most.
+    expect(vsReference.max).toBeLessThanOrEqual(1);
+    expect(vsReference.mean).toBeLessThan(0.01);
   });
 });

@@ -11,9 +11,9 @@ import { expect, test } from '@playwright/test';
 const micro = JSON.parse(readFileSync(join(import.meta.dirname, '../public/models/micro/manifest.json'), 'utf8'));
 
 test('a bundled package shows its needs and that this device meets them', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   await page.getByRole('tab', { name: 'Model' }).click();
-  const fit = page.getByTestId('package-fit').first();
+  const fit = page.getByRole('listitem').filter({ hasText: 'Micro test model' }).getByTestId('package-fit');
   await expect(fit).toContainText(/Needs WebGPU or WASM · about \S+ \S?B of GPU memory · \S+ \S?B download\./);
   await expect(fit).toContainText(/Runs here on (WASM|WebGPU fp32)/);
 });
@@ -31,9 +31,9 @@ test('a package this device cannot run says what is missing, before any download
     if (/\.(onnx|bin)$/.test(new URL(r.url()).pathname)) weights.push(r.url());
   });
   await page.route('**/models/micro/manifest.json', (route) => route.fulfill({ json: large }));
-  await page.goto('/');
+  await page.goto('/?model=micro');
   await page.getByRole('tab', { name: 'Model' }).click();
-  const fit = page.getByTestId('package-fit').first();
+  const fit = page.getByRole('listitem').filter({ hasText: 'Micro test model' }).getByTestId('package-fit');
   await expect(fit).toContainText('Needs WebGPU with shader-f16 · a 1.0 GB GPU buffer · about 7.1 GB of GPU memory');
   await expect(fit).toContainText('Cannot run here');
   await expect(fit).toContainText(/shader-f16/);
