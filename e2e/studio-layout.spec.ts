@@ -1,5 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
+import { MODEL_LOAD_MS } from './fixtures/studio';
 
 const VIEWS = ['Create', 'Compare', 'Gallery', 'Model'] as const;
 
@@ -35,11 +36,20 @@ test('at 1280x720 the studio shows its main controls, labelled, without sideways
     /Model not loaded|Loading model…|Model failed to load|· (WebGPU|WASM)$/,
   );
 
+  // The views as a user sees them once the default model is in use (and cached, listed in Model).
+  await expect(page.getByTestId('model-chip')).toHaveText(/· (WebGPU|WASM)$/, { timeout: MODEL_LOAD_MS });
   for (const name of VIEWS) {
     await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
     await expect(page.getByRole('tabpanel', { name })).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${name} view scrolls sideways`).toBeLessThanOrEqual(0);
+    // Nor does anything stick out of its panel (clipped content would not show as page overflow).
+    const clipped = await page.evaluate(() =>
+      [...document.querySelectorAll('[role=tabpanel] .card')]
+        .filter((c) => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > window.innerWidth)
+        .map((c) => c.textContent?.slice(0, 60)),
+    );
+    expect(clipped, `${name} view: panels wider than their column`).toEqual([]);
     await expectLabelled(page);
   }
 });

@@ -24,6 +24,7 @@ function CurrentModel() {
       engine: s.model.engineAvailable,
       status: s.model.status,
       label: s.model.sourceLabel,
+      bundled: s.model.bundledId !== undefined,
       manifest: s.model.manifest,
       backend: s.model.backend,
       precision: s.model.precision,
@@ -64,7 +65,8 @@ function CurrentModel() {
       {m.status === 'ready' && m.manifest && (
         <div data-testid="model-status">
           <p>
-            <strong>{m.manifest.name}</strong> <span className="muted">({m.label})</span>
+            <strong>{m.manifest.name}</strong>{' '}
+            <span className="muted">({m.bundled ? 'bundled with the app' : m.label})</span>
           </p>
           <p className="muted small">{m.manifest.description}</p>
           <p className="small">
