@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 
 test('the studio opens and says which backend runs', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   await expect(page.getByRole('heading', { name: 'Turbo Studio' })).toBeVisible();
   const notice = page.getByTestId('backend-notice');
   await expect(notice).not.toHaveText('Checking WebGPU…');

@@ -17,7 +17,7 @@ async function openGallery(page: Page) {
 }
 
 test.beforeEach(async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   await seedGallery(page, sweepClips(3));
   await page.reload();
 });

@@ -113,10 +113,10 @@ test('a reference video guides the generation, and the clip is marked as guided'
   ).toBeVisible();
 });
 
-test('export of a generated clip: codec, frames, fps and duration of the model, checked by ffprobe', async ({
+test('export of a clip from the shipped demo model: codec, frames, fps and duration, checked by ffprobe', async ({
   page,
 }) => {
-  await openStudio(page);
+  await openStudio(page, 'demo'); // what a user gets from `npm start`
   // Ctrl+Enter from the prompt box generates, like the button.
   await page.getByRole('textbox', { name: 'Prompt' }).fill('the word SALE zooming in');
   await page.getByRole('textbox', { name: 'Prompt' }).press('Control+Enter');
@@ -125,7 +125,7 @@ test('export of a generated clip: codec, frames, fps and duration of the model, 
   const size = page.locator('.player-controls').getByTitle(/^Display scale/);
   const [, w, h, fps] = ((await size.textContent()) ?? '').match(/^(\d+)×(\d+) · ([\d.]+) fps/) ?? [];
   const frames = Number(((await page.getByText(/^\d+\/\d+$/).textContent()) ?? '').split('/')[1]);
-  expect([Number(w), Number(h), Number(fps), frames]).toEqual([16, 16, 8, 4]); // the micro model's clip
+  expect([Number(w), Number(h), Number(fps), frames]).toEqual([64, 64, 8, 16]); // the demo model's clip
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page

@@ -55,7 +55,7 @@ test('at 1280x720 the studio shows its main controls, labelled, without sideways
 });
 
 test('the controls honour the model ranges and say what is in use', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   const w = page.getByRole('slider', { name: 'Guidance scale w' });
   const min = Number(await w.getAttribute('min'));
   const max = Number(await w.getAttribute('max'));
@@ -82,7 +82,7 @@ test('the controls honour the model ranges and say what is in use', async ({ pag
 });
 
 test('keyboard: Tab reaches every main control with a visible focus ring; arrows switch views', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   const wanted = [
     'tab:Create',
     'textbox:Prompt',
@@ -138,7 +138,7 @@ test('keyboard: Tab reaches every main control with a visible focus ring; arrows
 });
 
 test('Ctrl+Enter in the prompt asks to generate, and says why it cannot yet', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=micro');
   const prompt = page.getByRole('textbox', { name: 'Prompt' });
   await prompt.focus();
   await page.keyboard.press('Control+Enter');

@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 test('settings in the URL are applied, clamped or ignored with a notice, never a crash', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/?prompt=a%20yellow%20star%20spinning&seed=77&w=400&motion=abc&steps=-3&colour=red');
+  await page.goto('/?model=micro&prompt=a%20yellow%20star%20spinning&seed=77&w=400&motion=abc&steps=-3&colour=red');
 
   await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue('a yellow star spinning');
   await expect(page.getByRole('spinbutton', { name: 'Seed' })).toHaveValue('77');
@@ -49,7 +49,7 @@ test('hostile URL values do not break the page', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const long = 'x'.repeat(5000);
-  await page.goto(`/?prompt=${long}&seed=1e99&w=%00&motion=Infinity&steps=8.5&w=3`);
+  await page.goto(`/?model=micro&prompt=${long}&seed=1e99&w=%00&motion=Infinity&steps=8.5&w=3`);
   await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue('x'.repeat(1000));
   await expect(page.getByTestId('notice').filter({ hasText: 'cut to 1000 characters' })).toBeVisible();
   await expect(page.getByTestId('notice').filter({ hasText: /seed "1e99"/ })).toBeVisible();

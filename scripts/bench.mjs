@@ -20,6 +20,8 @@
  * Options: --package ID[,ID]   packages (default: all of public/models/index.json, demo first)
  *          --reps N            paired repetitions on WASM (default 7)
  *          --gpu-reps N        paired repetitions on WebGPU (default 3: a software adapter is slow)
+ *          --gpu-package ID[,ID]  packages also measured on WebGPU (default: all); on a software
+ *                              adapter a demo-size UNet step takes minutes, so CPU-only runs name micro
  *          --skip-native       keep docs/bench/native.json as it is
  *          --skip-training     native run without the training-throughput rows
  *          --render-only       only step 5
@@ -43,7 +45,15 @@ const SEED = 42;
 // ── Options ─────────────────────────────────────────────────────────────────────────────────────
 
 function parseArgs(argv) {
-  const opts = { packages: undefined, reps: 7, gpuReps: 3, skipNative: false, skipTraining: false, renderOnly: false };
+  const opts = {
+    packages: undefined,
+    gpuPackages: undefined,
+    reps: 7,
+    gpuReps: 3,
+    skipNative: false,
+    skipTraining: false,
+    renderOnly: false,
+  };
   const flags = { '--skip-native': 'skipNative', '--skip-training': 'skipTraining', '--render-only': 'renderOnly' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +61,7 @@ function parseArgs(argv) {
     else if (a === '--package' && argv[i + 1]) opts.packages = argv[++i].split(',');
     else if (a === '--reps' && argv[i + 1]) opts.reps = Number(argv[++i]);
     else if (a === '--gpu-reps' && argv[i + 1]) opts.gpuReps = Number(argv[++i]);
+    else if (a === '--gpu-package' && argv[i + 1]) opts.gpuPackages = argv[++i].split(',');
     else {
       console.error(`Unknown option or missing value: "${a}". See the header of scripts/bench.mjs.`);
       process.exit(2);
@@ -445,6 +456,7 @@ async function main() {
       `\n━━ Chromium ${browser.version()}: ${threads} wasm threads, WebGPU ${result.machine.page.gpu.webgpu ? `${result.machine.page.gpu.vendor} ${result.machine.page.gpu.architecture}` : 'none'}`,
     );
 
+    const gpuMeasured = (pkg) => !opts.gpuPackages || opts.gpuPackages.includes(pkg);
     for (const pkg of packages) {
       const manifest = JSON.parse(readFileSync(join(ROOT, 'public', 'models', pkg, 'manifest.json'), 'utf8'));
       const s = manifest.sampler;
@@ -462,6 +474,10 @@ async function main() {
         for (const backend of ['wasm', 'webgpu']) {
           if (backend === 'webgpu' && !result.machine.page.gpu.webgpu) {
             entry.backends.webgpu = { skipped: 'no WebGPU adapter in this browser' };
+            continue;
+          }
+          if (backend === 'webgpu' && !gpuMeasured(pkg)) {
+            entry.backends.webgpu = { skipped: 'not measured on WebGPU in this run (--gpu-package)' };
             continue;
           }
           const reps = backend === 'wasm' ? opts.reps : opts.gpuReps;
@@ -488,7 +504,7 @@ async function main() {
           pkg,
           reps: opts.reps,
           gpuReps: opts.gpuReps,
-          webgpu: result.machine.page.gpu.webgpu,
+          webgpu: result.machine.page.gpu.webgpu && gpuMeasured(pkg),
         }),
       );
     }
