@@ -526,9 +526,12 @@ def student_teacher_section(browser: dict, native: dict | None, post: dict | Non
     ]
     if not native:
         return "\n".join([*out, "_No native results yet (`python -m t2v_turbo bench native`)._", ""])
-    rows_post = _post_rows(post)
+    report_rows = _post_rows(post)
     for pid, p in native["packages"].items():
         teacher = p["teacher"]
+        # The report scores the distilled student and its teacher: a package without a teacher (micro,
+        # random weights) is not what it measured.
+        rows_post = {} if teacher["source"].startswith("no teacher") else report_rows
         t_med = teacher["e2e"]["median"]
         bpkg = browser["packages"].get(pid, {})
         wasm = bpkg.get("backends", {}).get("wasm")
