@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { byteDiff } from './fixtures/byte-diff';
+import { referenceFrames } from './fixtures/reference-sampler';
 
 const ROOT = join(import.meta.dirname, '..');
 const PYTHON = join(ROOT, 'models/.venv/bin/python');
@@ -55,29 +57,8 @@ test('a converted reduced-width T2V-Turbo-v2 package runs in the engine and matc
   const out = await page.evaluate((r) => window.harness.generate(r), request);
   if ('error' in out) throw new Error(`${out.error.kind}: ${out.error.message}`);
 
-  const json = join(dir, 'reference.json');
-  execFileSync(PYTHON, [
-    '-m',
-    't2v_turbo.export.reference_sampler',
-    '--package',
-    pkg,
-    '--prompt',
-    request.prompt,
-    '--steps',
-    String(request.steps),
-    '--guidance',
-    String(request.guidance),
-    '--motion',
-    String(request.motion),
-    '--seed',
-    String(request.seed),
-    '--json',
-    json,
-  ]);
-  const reference = new Uint8Array(Buffer.from(JSON.parse(readFileSync(json, 'utf8')).frames, 'base64'));
-  expect(out.frames.length).toBe(reference.length);
-  let max = 0;
-  for (let i = 0; i < reference.length; i++) max = Math.max(max, Math.abs(out.frames[i] - reference[i]));
+  const reference = referenceFrames(pkg, request);
+  const { max } = byteDiff(out.frames, reference);
   console.log(`converted package, WASM vs reference sampler: max |Δbyte| ${max} over ${reference.length} bytes`);
   // Same graphs, same tokenizer ids, same noise: float32 rounding may move a byte by one at most.
   expect(max).toBeLessThanOrEqual(1);

@@ -4,53 +4,18 @@
  * sampler (Python + onnxruntime), WebGPU frames equal WASM frames, the WebGPU loop reads back once,
  * guidance, cancel and typed errors; and the shipped demo package on WASM against the reference sampler.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { byteDiff } from './fixtures/byte-diff';
+import { referenceFrames } from './fixtures/reference-sampler';
 
 const MICRO = '/models/micro/';
-const PYTHON = join(import.meta.dirname, '../models/.venv/bin/python');
+const PACKAGES = join(import.meta.dirname, '../public/models');
 const request = { prompt: 'a red circle moving right', steps: 4, guidance: 7.5, motion: 0.5, seed: 42 };
 
 type Generated = { frames: number[]; readbacks: number; mappedReads: number; timings: Record<string, number> };
 type Failure = { error: { kind: string; message: string } };
-
-function referenceFrames(seed: number, pkg = 'micro'): Uint8Array {
-  const out = join(mkdtempSync(join(tmpdir(), 'ref-')), 'frames.json');
-  execFileSync(PYTHON, [
-    '-m',
-    't2v_turbo.export.reference_sampler',
-    '--package',
-    join(import.meta.dirname, '../public/models', pkg),
-    '--prompt',
-    request.prompt,
-    '--steps',
-    String(request.steps),
-    '--guidance',
-    String(request.guidance),
-    '--motion',
-    String(request.motion),
-    '--seed',
-    String(seed),
-    '--json',
-    out,
-  ]);
-  return new Uint8Array(Buffer.from(JSON.parse(readFileSync(out, 'utf8')).frames, 'base64'));
-}
-
-function byteDiff(a: ArrayLike<number>, b: ArrayLike<number>) {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return { max, mean: sum / a.length };
-}
 
 async function openHarness(page: Page) {
   await page.goto('/e2e/harness/engine.html');
@@ -75,7 +40,7 @@ test.describe('engine on the micro package', () => {
     await openHarness(page);
     expect(await load(page, 'wasm')).toMatchObject({ backend: 'wasm' });
     const wasm = await generate(page);
-    const reference = referenceFrames(request.seed);
+    const reference = referenceFrames(join(PACKAGES, 'micro'), request);
     const vsReference = byteDiff(wasm.frames, reference);
     console.log(`WASM vs reference sampler: max |Δbyte| ${vsReference.max}, mean ${vsReference.mean.toFixed(4)}`);
     // Same graphs, same noise, same maths; float32 rounding may move a byte by one at most.
@@ -199,7 +164,7 @@ test.describe('engine on the shipped demo package', () => {
     await openHarness(page);
     expect(await load(page, 'wasm', '/models/demo/')).toMatchObject({ backend: 'wasm', precision: 'fp32' });
     const wasm = await generate(page);
-    const vsReference = byteDiff(wasm.frames, referenceFrames(request.seed, 'demo'));
+    const vsReference = byteDiff(wasm.frames, referenceFrames(join(PACKAGES, 'demo'), request));
     console.log(`demo, WASM vs reference sampler: max |Δbyte| ${vsReference.max}, mean ${vsReference.mean.toFixed(4)}`);
     // As on micro: same graphs, noise and maths, so float32 rounding moves a byte by one at most.
     expect(vsReference.max).toBeLessThanOrEqual(1);

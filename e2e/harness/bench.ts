@@ -19,6 +19,7 @@ import { EngineError } from '../../app/engine/errors';
 import { probeGpu } from '../../app/engine/gpu/probe';
 import { LocalEngine } from '../../app/engine/local-engine';
 import type { BackendName, Clip, GenerateRequest } from '../../app/engine/protocol';
+import { byteDiff } from '../fixtures/byte-diff';
 import { captureExperiment, unetCaptureExperiment } from './graph-capture';
 import { counters, resetPeak, since, snapshot, userAgentMemory, wasmBytes } from './instrument';
 import { PlainLoop } from './plain-loop';
@@ -111,18 +112,6 @@ function slidingSquare(frames: number, height: number, width: number, fps: numbe
     }
   }
   return { frames: data, frameCount: frames, width, height, fps };
-}
-
-function diff(a: Uint8ClampedArray, b: Uint8ClampedArray): { max: number; mean: number } {
-  if (a.length !== b.length) throw new Error(`frame buffers differ in size: ${a.length} vs ${b.length}`);
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return { max, mean: sum / a.length };
 }
 
 function randomFill(n: number, seed: number): Float32Array {
@@ -268,7 +257,7 @@ const bench = {
     const x = lastFrames[a];
     const y = lastFrames[b];
     if (!x || !y) throw new Error('generate with both loops first');
-    return diff(x, y);
+    return byteDiff(x, y);
   },
 
   /** The last frames of a loop as base64 RGBA (for the comparison with the native sampler). */
