@@ -56,6 +56,8 @@ test('at 1280x720 the studio shows its main controls, labelled, without sideways
 
 test('the controls honour the model ranges and say what is in use', async ({ page }) => {
   await page.goto('/?model=micro');
+  // The ranges are the model's once start-up has read its manifest (then it starts loading it).
+  await expect(page.getByTestId('model-chip')).toHaveText(/^Loading model…$|· (WebGPU|WASM)$/);
   const w = page.getByRole('slider', { name: 'Guidance scale w' });
   const min = Number(await w.getAttribute('min'));
   const max = Number(await w.getAttribute('max'));
