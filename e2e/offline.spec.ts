@@ -9,7 +9,7 @@
  */
 import { expect, type Request, test } from '@playwright/test';
 import { CACHE_NAME } from '../app/engine/loader/cache';
-import { generateOnce, MODEL_LOAD_MS, openStudio, waitForModel } from './fixtures/studio';
+import { exportShownClip, generateOnce, MODEL_LOAD_MS, openStudio, waitForModel } from './fixtures/studio';
 import { fixture } from './fixtures/videos';
 
 test.describe.configure({ timeout: 400_000 });
@@ -74,13 +74,7 @@ test('a full session sends nothing to another origin, and the CSP forbids it', a
   });
   await generateOnce(page, 'a green triangle bouncing');
   await expect(page.locator('.clip-facts')).toContainText('reference: good.mp4');
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .locator('.clip-facts')
-      .getByRole('button', { name: /^Export “/ })
-      .click(),
-  ]);
+  const download = await exportShownClip(page);
   expect(download.suggestedFilename()).toMatch(/\.mp4$/);
   // A second load is part of a session. The address bar now carries the prompt (shareable
   // settings), but the service worker answers that navigation itself: it never reaches a server.

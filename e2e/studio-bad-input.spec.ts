@@ -10,6 +10,7 @@ import { expect, type Page, test } from '@playwright/test';
 import { CACHE_NAME } from '../app/engine/loader/cache';
 import {
   engineTesting,
+  exportShownClip,
   galleryCount,
   generateOnce,
   MODEL_LOAD_MS,
@@ -79,13 +80,7 @@ test('prompts: empty, very long (cut, and the UI says so), unusual Unicode', asy
   const unusual = 'Ünïcödé café — 東京の夜 🚀✨ مرحبا עולם z̶a̶l̶g̶o̶\u200b';
   await generateOnce(page, unusual);
   await expect(page.locator('.clip-facts h2')).toHaveText(unusual);
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .locator('.clip-facts')
-      .getByRole('button', { name: /^Export “/ })
-      .click(),
-  ]);
+  const download = await exportShownClip(page);
   expect(download.suggestedFilename()).toMatch(/^unicode-cafe-zalgo-s\d+\.mp4$/);
   await page.reload();
   await page.getByRole('tab', { name: /Gallery/ }).click();

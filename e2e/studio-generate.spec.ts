@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
   engineTesting,
+  exportShownClip,
   galleryCount,
   generateOnce,
   MODEL_LOAD_MS,
@@ -126,13 +127,7 @@ test('export of a clip from the shipped demo model: codec, frames, fps and durat
   const [, w, h, fps] = ((await size.textContent()) ?? '').match(/^(\d+)×(\d+) · ([\d.]+) fps/) ?? [];
   const frames = Number(((await page.getByText(/^\d+\/\d+$/).textContent()) ?? '').split('/')[1]);
   expect([Number(w), Number(h), Number(fps), frames]).toEqual([64, 64, 8, 16]); // the demo model's clip
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page
-      .locator('.clip-facts')
-      .getByRole('button', { name: /^Export “/ })
-      .click(),
-  ]);
+  const download = await exportShownClip(page);
   expect(download.suggestedFilename()).toMatch(/^the-word-sale-zooming-in-s\d+\.mp4$/);
   const dir = join(import.meta.dirname, '../test-results/downloads');
   mkdirSync(dir, { recursive: true });

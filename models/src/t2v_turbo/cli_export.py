@@ -81,8 +81,8 @@ def _export(args) -> int:
                 rewards.append(RewardExport(**reward_export_fields(final)))
     net = Networks(cfg, text, unet, vae, float(latent_scale), rewards)
     steps = {"student": extras["step"]}
-    teacher_meta = Path(str(extras.get("teacher", ""))) / "meta.json"
-    if teacher_meta.is_file():
+    teacher_meta = Path(extras["teacher"]) / "meta.json" if extras.get("teacher") else None
+    if teacher_meta is not None and teacher_meta.is_file():
         steps["teacher"] = int(json.loads(teacher_meta.read_text())["step"])
     # The student samples on the grid it was distilled on (N timesteps, solver skip k).
     sampler = default_sampler()
