@@ -51,6 +51,18 @@ describe('create settings', () => {
     expect(s().create.steps).toBe(2);
   });
 
+  it('keep a setting the user moved while the model was read, clamped to its range', () => {
+    const model = {
+      ...STUDIO_DEFAULT_LIMITS,
+      steps: { min: 2, max: 6, default: 4, recommended: [4] },
+      guidance: { min: 1, max: 12, default: 7.5 },
+    };
+    const snapshot = { ...s().create };
+    s().setGuidance(14); // moved after the snapshot; above the new model's maximum
+    expect(s().applyLimits(model, true, snapshot)).toEqual([]);
+    expect(s().create).toMatchObject({ guidance: 12, steps: 4, motion: model.motion.default });
+  });
+
   it('take URL values, locking the seed when the URL pins one', () => {
     s().applyUrlSettings({ prompt: 'p', guidance: 9 });
     expect(s().create).toMatchObject({ prompt: 'p', guidance: 9, seedLocked: false });

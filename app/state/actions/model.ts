@@ -13,6 +13,7 @@ import {
   parseModelIndex,
   resolvePackageUrl,
 } from '../package-source';
+import type { SettingValues } from '../slices/create';
 import type { BundledPackage } from '../slices/model';
 import { studio } from '../store';
 import { messageOf, notifyEngineFailure } from './failure';
@@ -31,6 +32,7 @@ let loadAbort: AbortController | undefined;
  */
 export async function discoverBundled(requested?: string): Promise<BundledPackage | undefined> {
   const s = studio.getState();
+  const beforeReading = { ...s.create }; // a control moved while the manifests load keeps its value
   let ids: string[] = [];
   try {
     const res = await fetch(BUNDLED_INDEX_URL, { cache: 'no-cache' });
@@ -66,7 +68,7 @@ export async function discoverBundled(requested?: string): Promise<BundledPackag
   const preview = choice && manifests.get(choice.id);
   if (preview && studio.getState().model.status === 'none') {
     s.setManifestPreview(preview);
-    adoptLimits(preview, true);
+    adoptLimits(preview, true, beforeReading);
   }
   return choice;
 }
@@ -148,9 +150,13 @@ export async function loadPackage(source: PackageSource, label: string, bundledI
 }
 
 /** Switches the controls to a model's ranges: its defaults when previewed at start-up, else clamping what is set. */
-function adoptLimits(manifest: Parameters<typeof limitsFromManifest>[0], resetToDefaults: boolean): void {
+function adoptLimits(
+  manifest: Parameters<typeof limitsFromManifest>[0],
+  resetToDefaults: boolean,
+  movedSince?: SettingValues,
+): void {
   const s = studio.getState();
   const limits = limitsFromManifest(manifest);
-  for (const n of s.applyLimits(limits, resetToDefaults)) s.notify('warn', n);
+  for (const n of s.applyLimits(limits, resetToDefaults, movedSince)) s.notify('warn', n);
   if (limits.lambda && s.reference.status === 'empty') s.setReferenceStrength(limits.lambda.default);
 }

@@ -15,6 +15,9 @@ export interface CreateState {
   limits: SettingLimits;
 }
 
+/** The three settings a model's ranges govern. */
+export type SettingValues = Pick<CreateState, 'steps' | 'guidance' | 'motion'>;
+
 export const initialCreate: CreateState = {
   prompt: '',
   steps: STUDIO_DEFAULT_LIMITS.steps.default,
@@ -33,8 +36,12 @@ export interface CreateSlice {
   setMotion(m: number): void;
   setSeed(seed: number): void;
   setSeedLocked(locked: boolean): void;
-  /** Switch to a model's ranges; values outside them are clamped. Returns one notice per change. */
-  applyLimits(limits: SettingLimits, resetToDefaults: boolean): string[];
+  /**
+   * Switch to a model's ranges; values outside them are clamped. Returns one notice per change.
+   * resetToDefaults takes the model's defaults instead, except for a setting that differs from
+   * `movedSince` (a snapshot taken before the model was read): the user moved it meanwhile, so it stays.
+   */
+  applyLimits(limits: SettingLimits, resetToDefaults: boolean, movedSince?: SettingValues): string[];
   applyUrlSettings(values: UrlSettings): void;
 }
 
@@ -52,15 +59,14 @@ export const createCreateSlice: StateCreator<Studio, [], [], CreateSlice> = (set
     setMotion: (m) => patch({ motion: clamp(m, lim().motion.min, lim().motion.max) }),
     setSeed: (seed) => patch({ seed: toSeed(seed) }),
     setSeedLocked: (seedLocked) => patch({ seedLocked }),
-    applyLimits: (limits, resetToDefaults) => {
+    applyLimits: (limits, resetToDefaults, movedSince) => {
       const c = get().create;
       if (resetToDefaults) {
-        patch({
-          limits,
-          steps: limits.steps.default,
-          guidance: limits.guidance.default,
-          motion: limits.motion.default,
-        });
+        const pick = (key: keyof SettingValues) =>
+          movedSince && c[key] !== movedSince[key]
+            ? clamp(c[key], limits[key].min, limits[key].max)
+            : limits[key].default;
+        patch({ limits, steps: Math.round(pick('steps')), guidance: pick('guidance'), motion: pick('motion') });
         return [];
       }
       const notices: string[] = [];

@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="seen,paraphrase,unseen-combination",
         help="EVAL_PROMPTS kinds to sample (comma-separated)",
     )
+    p.add_argument(
+        "--probe-only",
+        action="store_true",
+        help="only the caption-swap probe (seconds): how much the denoiser reads colour, shape, motion words",
+    )
 
     p = sub.add_parser("make-demo-base", help="reproduce the demo VAE + teacher from nothing")
     p.add_argument("--out", default="models/runs/demo", help="run root (vae/, teacher/, eval/)")
@@ -166,6 +171,7 @@ def _dispatch(args) -> int:
             steps=args.steps,
             guidance=args.guidance,
             seed=args.seed,
+            probe_only=args.probe_only,
         )
         return 0
     if args.command == "make-demo-base":

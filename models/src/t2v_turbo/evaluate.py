@@ -6,7 +6,8 @@ The automatic checks read pixels, not captions: each pixel is assigned to the ne
 background) as one compact blob (not pixels scattered through a texture), and that colour's centroid and area over time give the motion: net displacement for
 left/right/up/down, area growth for zooming, no net displacement for still/rotate/bounce. The same
 measurement on rendered ground-truth clips calibrates it (its accuracy there is reported too).
-Shapes are judged by eye on the grid image.
+Shapes are judged by eye on the grid image. The caption-swap probe (eval/caption_probe.py) adds how
+much the denoiser reads each attribute word, which shows learning before samples follow a word.
 """
 
 from __future__ import annotations
@@ -158,12 +159,17 @@ def evaluate_teacher(
     guidance: float | None = None,
     seed: int | None = None,
     runs: dict[str, Path] | None = None,
+    probe_only: bool = False,
 ) -> dict:
-    """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json."""
+    """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json.
+
+    probe_only: only the caption-swap probe (seconds, not minutes), e.g. to follow a training run.
+    """
     import torch
 
+    from .eval.caption_probe import caption_probe, format_probe, probe_clips
     from .sample import sample_videos, to_uint8, write_grid, write_mp4
-    from .train.teacher import load_teacher, load_text_encoder
+    from .train.teacher import load_teacher, load_text_encoder, noise_schedule
     from .train.vae import load_vae
 
     out = Path(out)
@@ -174,6 +180,19 @@ def evaluate_teacher(
         json.loads((Path(extras["vae"]) / "meta.json").read_text()) if Path(extras["vae"]).is_dir() else {}
     )
     encoder = load_text_encoder(cfg)
+    latents, scenes = probe_clips(cfg, vae, scale)
+    fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
+    probe = caption_probe(
+        lambda z, t, c: unet(z, t, c, fps), lambda texts: encoder.encode(texts)[0].float(), latents, scenes,
+        noise_schedule(cfg).alphas_cumprod_torch(),
+    )
+    print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
+          flush=True)
+    if probe_only:
+        out.mkdir(parents=True, exist_ok=True)
+        summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "probe_clips": len(scenes)}
+        (out / "probe.json").write_text(json.dumps(summary, indent=2))
+        return summary
     s = cfg.sampling
     steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
     seed = s.seed if seed is None else seed
@@ -216,6 +235,8 @@ def evaluate_teacher(
         "color_accuracy": {k: rate("color_ok", k) for k in kinds} | {"all": rate("color_ok")},
         "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
         "checks_on_ground_truth": calibrate(cfg),
+        "caption_probe": probe,
+        "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
         "results": results,
     }

@@ -1,0 +1,93 @@
+"""The caption-swap probe: which attribute words a denoiser reads (eval/caption_probe.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from t2v_turbo.config import resolve_config
+from t2v_turbo.data.captions import short_caption
+from t2v_turbo.data.scene import Background, Scene, SceneObject
+from t2v_turbo.diffusion.schedule import add_noise
+from t2v_turbo.eval.caption_probe import (
+    ATTRIBUTES,
+    caption_probe,
+    probe_clips,
+    probe_scene,
+    swapped_caption,
+)
+from t2v_turbo.train.teacher import build_unet, load_text_encoder, noise_schedule
+from t2v_turbo.train.vae import build_vae
+
+
+def scene(shape="circle", color="red", motion="right", pan=None, objects=1) -> Scene:
+    obj = SceneObject(shape, color, motion, "fast", (0.3, 0.5), 0.15, "SALE" if shape == "text" else None)
+    return Scene(Background("solid", ["white"]), [obj] * objects, pan)
+
+
+def test_a_swap_changes_only_its_attribute():
+    rng = np.random.default_rng(0)
+    s = scene()
+    assert short_caption(s) == "a red circle moving right"
+    assert swapped_caption(s, "motion", rng) == "a red circle moving left"
+    assert swapped_caption(scene(motion="zoom_in"), "motion", rng) == short_caption(scene(motion="zoom_out"))
+    colour = swapped_caption(s, "color", rng)
+    assert colour.endswith(" circle moving right") and " red " not in colour
+    shape = swapped_caption(s, "shape", rng)
+    assert shape.startswith("a red ") and shape.endswith(" moving right") and "circle" not in shape
+    with pytest.raises(ValueError, match="attribute must be one of"):
+        swapped_caption(s, "speed", rng)
+
+
+def test_only_single_shapes_with_a_directed_motion_are_probed():
+    assert probe_scene(scene())
+    assert not probe_scene(scene(motion="rotate"))  # no single opposite
+    assert not probe_scene(scene(motion="still"))
+    assert not probe_scene(scene(shape="text"))  # words have no shape to swap
+    assert not probe_scene(scene(pan="left"))
+    assert not probe_scene(scene(objects=2))
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_text_encoder(resolve_config("micro"))
+
+
+def test_a_denoiser_blind_to_text_reads_no_word(encoder):
+    cfg = resolve_config("micro")
+    torch.manual_seed(0)
+    unet = build_unet(cfg).eval()  # spatial transformers start as identity: the output ignores the text
+    latents, scenes = probe_clips(cfg, build_vae(cfg).eval(), 1.0, count=3)
+    assert len(scenes) == 3 and all(probe_scene(s) for s in scenes)
+    g = cfg.geometry
+    assert latents.shape == (3, cfg.vae.z_channels, g.frames, g.height // 4, g.width // 4)
+    fps = torch.full((3,), float(g.fps))
+    probe = caption_probe(lambda z, t, c: unet(z, t, c, fps), lambda x: encoder.encode(x)[0], latents, scenes,
+                          noise_schedule(cfg).alphas_cumprod_torch(), timesteps=(500, 900))
+    assert set(probe) == set(ATTRIBUTES)
+    for values in probe.values():
+        assert values["t=500"] == 0.0 and values["t=900"] == 0.0
+
+
+def test_a_denoiser_that_needs_the_true_caption_loses_with_each_swap(encoder):
+    """An oracle that recovers the noise exactly, plus an error growing with the distance of its context
+    from the clip's true caption: every swapped attribute must show as a positive loss increase."""
+    scenes = [scene(color="red", motion="right"), scene(shape="square", color="blue", motion="up")]
+    latents = torch.randn(2, 4, 4, 4, 4, generator=torch.Generator().manual_seed(0))  # (B, C, T, h, w)
+    true = encoder.encode([short_caption(s) for s in scenes])[0]  # (B, L, D)
+    abar = noise_schedule(resolve_config("micro")).alphas_cumprod_torch()
+
+    def oracle(z_t, t, context):
+        a = abar[t.long()].view(-1, 1, 1, 1, 1)
+        noise = (z_t - a.sqrt() * latents) / (1 - a).sqrt()
+        error = 0.1 + (context - true).pow(2).mean(dim=(1, 2)).sqrt()  # (B,)
+        return noise + error.view(-1, 1, 1, 1, 1)
+
+    probe = caption_probe(oracle, lambda x: encoder.encode(x)[0], latents, scenes, abar, timesteps=(800,))
+    for attribute in ATTRIBUTES:
+        assert probe[attribute]["t=800"] > 1.0, (attribute, probe)
+    # The same z_t and noise are used for the true and the swapped caption: the oracle's loss is exact.
+    noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(0))
+    z = add_noise(latents, noise, torch.full((2,), 800), abar)
+    assert torch.allclose(oracle(z, torch.full((2,), 800.0), true) - noise, torch.full_like(z, 0.1), atol=1e-5)
