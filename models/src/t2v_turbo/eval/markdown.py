@@ -37,8 +37,11 @@ def _table(rows: list[dict], label=lambda r: r["name"]) -> list[str]:
     return lines
 
 
-def _delta(a: dict, b: dict, key: str) -> float:
-    return a[key] - b[key]
+def _paired(new: dict, old: dict, key: str) -> tuple[float, float]:
+    """Mean paired difference new - old over the prompts (same noise per prompt) and its standard error."""
+    diffs = [a[key] - b[key] for a, b in zip(new["prompts"], old["prompts"], strict=True)]
+    d = sum(diffs) / len(diffs)
+    return d, (sum((x - d) ** 2 for x in diffs) / max(1, len(diffs) - 1) / len(diffs)) ** 0.5
 
 
 def _check(claim: str, new: dict | None, old: dict | None, key: str, higher: bool = True) -> str:
@@ -46,9 +49,7 @@ def _check(claim: str, new: dict | None, old: dict | None, key: str, higher: boo
     (same sign as the paper; 'within noise' when it is under two standard errors)."""
     if new is None or old is None:
         return f"| {claim} | {key} | n/a | n/a |"
-    diffs = [a[key] - b[key] for a, b in zip(new["prompts"], old["prompts"], strict=True)]
-    d = sum(diffs) / len(diffs)
-    se = (sum((x - d) ** 2 for x in diffs) / max(1, len(diffs) - 1) / len(diffs)) ** 0.5
+    d, se = _paired(new, old, key)
     ok = d > 0 if higher else d < 0
     verdict = "yes" if ok else "**no**"
     if abs(d) < 2 * se:
@@ -99,11 +100,16 @@ def render_markdown(result: dict[str, Any], notes: str = "") -> str:
         "",
     ]
     if teacher and d4:
-        vt, q = d4["video_text"] - teacher["video_text"], d4["quality"] - teacher["quality"]
+
+        def versus(key: str) -> str:  # mean paired difference over the prompts ± its standard error
+            d, se = _paired(d4, teacher, key)
+            verdict = "at least as good" if d >= 0 else "worse"
+            return f"{d:+.4f} ± {se:.4f} ({verdict}{'; within noise' if abs(d) < 2 * se else ''})"
+
         speed = teacher["seconds"] / max(d4["seconds"], 1e-9)
         lines += [
-            f"- {fewest}-step student vs teacher: video-text {vt:+.4f} ({'at least as good' if vt >= 0 else 'worse'}), "
-            f"quality {q:+.4f} ({'at least as good' if q >= 0 else 'worse'}); "
+            f"- {fewest}-step student vs teacher (mean paired difference over the prompts ± its standard "
+            f"error): video-text {versus('video_text')}, quality {versus('quality')}; "
             f"{teacher['unet_evals_per_clip'] // d4['unet_evals_per_clip']}x fewer UNet evaluations, "
             f"{speed:.1f}x faster per clip here.",
             "",
