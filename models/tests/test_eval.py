@@ -89,20 +89,25 @@ def test_make_demo_student_writes_the_report(micro_stack, tmp_path: Path):  # no
     # Reuse the session's micro reward models: make-demo-student skips finished stages.
     for kind, path in micro_stack.rewards.items():
         shutil.copytree(path, out / "rewards" / kind / "final")
-    summary = make_demo_student(resolve_post_config("micro"), "micro", micro_stack.teacher, out, report)
+    # The rewards double as the judges here: each judge_* score must then equal its reward score.
+    summary = make_demo_student(resolve_post_config("micro"), "micro", micro_stack.teacher, out, report,
+                                overrides=[f"evaluation.judges={out / 'rewards'}"])
     result = json.loads(report.with_suffix(".json").read_text())
     names = [r["name"] for r in result["rows"]]
     assert names[0] == "teacher" and len(names) == 1 + 2 * (len(ABLATION_ROWS) + 1)
     assert "demo student @1" in names and "CD only @2" in names
     text = report.read_text()
     for needle in ("## Headline", "## Ablation", "| CD + video reward @1 |", "Hand-written analysis goes here.",
-                   "## Reward models", "## Reproduce", "as in the paper"):
+                   "## Reward models", "## Reproduce", "as in the paper", "scored by independent judges",
+                   "| demo student @1 |"):
         assert needle in text, needle
     assert report.with_suffix(".grid.png").is_file()
     assert Path(summary["student"]).is_dir()
     demo = [r for r in result["rows"] if r["name"] == "demo student @1"][0]
     assert len(demo["prompts"]) == len(result["prompts"])
     assert all(np.isfinite(demo[k]) for k in ("video_text", "quality", "image_text", "motion", "seconds"))
+    for k in ("video_text", "quality", "image_text"):
+        assert demo[f"judge_{k}"] == pytest.approx(demo[k], rel=1e-6), k
 
 
 def test_cli_routes_post_training_commands_and_rejects_bad_keys(capsys):

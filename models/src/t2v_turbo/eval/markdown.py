@@ -57,6 +57,36 @@ def _check(claim: str, new: dict | None, old: dict | None, key: str, higher: boo
     return f"| {claim} | {key} | {d:+.4f} ± {se:.4f} | {verdict} |"
 
 
+def _judged(result: dict, teacher: dict | None, demo: str, fewest: int) -> list[str]:
+    """The headline rows scored again by the independent judges (evaluation.judges), when there are any."""
+    if not teacher or "judge_video_text" not in teacher:
+        return []
+    rows = [r for r in (teacher, _row(result, f"CD only @{fewest}"),
+                        *(_row(result, f"{demo} @{s}") for s in e_steps(result))) if r]
+    kinds = [("video_text", "video-text"), ("quality", "quality"), ("image_text", "image-text")]
+    lines = [
+        "### The same clips scored by independent judges",
+        "",
+        "The scores above come from the reward models the students were trained against. The judges "
+        f"(`{result['evaluation']['judges']}`) have the same architectures and data but were trained "
+        "separately (another seed) and never gave a student a gradient. Differences are paired over the "
+        "prompts ± their standard error.",
+        "",
+        "| model | " + " | ".join(t for _, t in kinds) + " | vs teacher: video-text | vs teacher: quality |",
+        "|" + "---|" * (3 + len(kinds)),
+    ]
+    for r in rows:
+        cells = [r["name"], *(_fmt(r[f"judge_{k}"], k) for k, _ in kinds)]
+        for k in ("video_text", "quality"):
+            if r is teacher:
+                cells.append("")
+                continue
+            d, se = _paired(r, teacher, f"judge_{k}")
+            cells.append(f"{d:+.3f} ± {se:.3f}{' (within noise)' if abs(d) < 2 * se else ''}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def _commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -114,6 +144,7 @@ def render_markdown(result: dict[str, Any], notes: str = "") -> str:
             f"{speed:.1f}x faster per clip here.",
             "",
         ]
+    lines += _judged(result, teacher, demo, fewest)
     lines += _ablation(result)
     if notes.strip():
         lines += ["## Findings", "", *notes.strip().splitlines(), ""]

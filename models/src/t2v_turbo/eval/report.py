@@ -29,6 +29,8 @@ from ..train.vae import load_vae
 from .metrics import video_metrics
 
 SCORE_KEYS = ("video_text", "quality", "image_text", "motion", "flicker", "consistency")
+REWARD_KINDS = ("video_text", "quality", "image_text")
+JUDGE_KEYS = tuple(f"judge_{k}" for k in REWARD_KINDS)  # the same scores from the independent judges
 
 
 @dataclass
@@ -41,10 +43,12 @@ class Judges:
     image_frames: int
 
     @classmethod
-    def load(cls, post: PostConfig) -> Judges:
+    def load(cls, post: PostConfig, paths: dict[str, str] | None = None) -> Judges:
+        """The models at `paths` (kind -> final/ folder); by default the rewards the students trained with."""
         from ..train.rewards import load_reward
 
-        models = {k: load_reward(p, min_accuracy=post.rewards.min_accuracy)[0] for k, p in judge_paths(post).items()}
+        paths = paths or reward_paths(post)
+        models = {k: load_reward(p, min_accuracy=post.rewards.min_accuracy)[0] for k, p in paths.items()}
         return cls(**models, image_frames=post.evaluation.image_frames)
 
     @torch.no_grad()
@@ -64,12 +68,17 @@ class Judges:
         }
 
 
-def judge_paths(post: PostConfig) -> dict[str, str]:
-    """The reward models that score: independent judges when evaluation.judges is set, else the rewards."""
-    if post.evaluation.judges:
-        return {k: str(Path(post.evaluation.judges) / k / "final") for k in ("image_text", "quality", "video_text")}
+def reward_paths(post: PostConfig) -> dict[str, str]:
+    """The reward models the students were trained against."""
     r = post.reward_loss
     return {"image_text": r.image_text_path, "quality": r.quality_path, "video_text": r.video_text_path}
+
+
+def judge_paths(post: PostConfig) -> dict[str, str]:
+    """The independent judges (evaluation.judges), or none: they score every clip a second time."""
+    if not post.evaluation.judges:
+        return {}
+    return {k: str(Path(post.evaluation.judges) / k / "final") for k in ("image_text", "quality", "video_text")}
 
 
 def eval_prompts(kinds: list[str]) -> list[dict]:
@@ -80,7 +89,7 @@ def eval_prompts(kinds: list[str]) -> list[dict]:
 
 
 def _aggregate(per_prompt: list[dict], prompts: list[dict]) -> dict[str, Any]:
-    keys = [k for k in (*SCORE_KEYS, "seconds") if k in per_prompt[0]]
+    keys = [k for k in (*SCORE_KEYS, *JUDGE_KEYS, "seconds") if k in per_prompt[0]]
     out = {k: float(np.mean([p[k] for p in per_prompt])) for k in keys}
     out["by_kind"] = {
         kind: {k: float(np.mean([p[k] for p, q in zip(per_prompt, prompts, strict=True) if q["kind"] == kind]))
@@ -102,7 +111,8 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
     torch.set_num_threads(cfg.teacher_training.num_threads)
     vae, scale, _ = load_vae(t_extras["vae"])
     encoder = load_text_encoder(cfg)
-    judges = Judges.load(post)
+    rewards = Judges.load(post)
+    judges = Judges.load(post, judge_paths(post)) if e.judges else None
     prompts = eval_prompts(e.kinds)
     contexts, masks = encoder.encode([p["prompt"] for p in prompts])
     uncond, _ = encoder.encode([""])
@@ -123,8 +133,10 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
             frames = to_uint8(video)
             clips[name].append(frames)
             m = video_metrics(frames)
+            ctx, mask = contexts[i:i + 1], masks[i:i + 1]
+            judged = {f"judge_{k}": v for k, v in judges.score(frames, ctx, mask).items()} if judges else {}
             per_prompt.append({"prompt": p["prompt"], "kind": p["kind"], "seconds": seconds,
-                               **judges.score(frames, contexts[i:i + 1], masks[i:i + 1]),
+                               **rewards.score(frames, ctx, mask), **judged,
                                **{k: m[k] for k in ("motion", "flicker", "consistency")}})
         row = {"name": name, "unet_evals_per_clip": evals, **meta, **_aggregate(per_prompt, prompts),
                "prompts": per_prompt}
@@ -189,7 +201,7 @@ def _reward_info(post: PostConfig) -> dict:
         ex = meta["extras"]
         out[kind] = {"path": str(path), "heldout": ex.get("heldout"), "input": ex.get("input"), "net": ex.get("net"),
                      "train_seconds": ex.get("train_seconds"), "steps": meta["step"]}
-        if judges[kind] != path:
+        if kind in judges:
             _, jmeta = ckpt.load_final(judges[kind])
             out[kind]["judge"] = {"path": judges[kind], "heldout": jmeta["extras"].get("heldout"),
                                   "seed": jmeta["extras"]["post"]["rewards"][kind]["training"]["seed"]}

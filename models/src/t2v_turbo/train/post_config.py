@@ -166,8 +166,8 @@ class EvaluationConfig:
     kinds: list[str] = field(default_factory=lambda: ["seen", "paraphrase", "unseen-combination"])
     image_frames: int = 4  # frames scored by the image rewards (strided), averaged
     ablation_steps: int = 200  # distillation steps of each ablation row (the demo student runs distill.training.steps)
-    # Folder with <kind>/final reward models trained with another seed, never used as a reward: scoring
-    # with them keeps the students' optimiser away from the scorer. "" = score with the training rewards.
+    # Folder with <kind>/final reward models trained with another seed, never used as a reward: they score
+    # every clip a second time (judge_* in the report), away from the students' optimiser. "" = none.
     judges: str = ""
 
 
