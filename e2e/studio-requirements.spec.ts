@@ -14,7 +14,9 @@ test('a bundled package shows its needs and that this device meets them', async 
   await page.goto('/?model=micro');
   await page.getByRole('tab', { name: 'Model' }).click();
   const fit = page.getByRole('listitem').filter({ hasText: 'Micro test model' }).getByTestId('package-fit');
-  await expect(fit).toContainText(/Needs WebGPU or WASM · a \S+ \S?B GPU buffer · about \S+ \S?B of GPU memory · \S+ \S?B download\./);
+  await expect(fit).toContainText(
+    /Needs WebGPU or WASM · a \S+ \S?B GPU buffer · about \S+ \S?B of GPU memory · \S+ \S?B download\./,
+  );
   await expect(fit).toContainText(/Runs here on (WASM|WebGPU fp32)/);
 });
 
