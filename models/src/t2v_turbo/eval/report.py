@@ -78,7 +78,7 @@ def judge_paths(post: PostConfig) -> dict[str, str]:
     """The independent judges (evaluation.judges), or none: they score every clip a second time."""
     if not post.evaluation.judges:
         return {}
-    return {k: str(Path(post.evaluation.judges) / k / "final") for k in ("image_text", "quality", "video_text")}
+    return {k: str(Path(post.evaluation.judges) / k / "final") for k in REWARD_KINDS}
 
 
 def eval_prompts(kinds: list[str]) -> list[dict]:
