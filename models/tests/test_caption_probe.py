@@ -13,6 +13,7 @@ from t2v_turbo.diffusion.schedule import add_noise
 from t2v_turbo.eval.caption_probe import (
     ATTRIBUTES,
     caption_probe,
+    layout_leak,
     probe_clips,
     probe_scene,
     swapped_caption,
@@ -91,3 +92,26 @@ def test_a_denoiser_that_needs_the_true_caption_loses_with_each_swap(encoder):
     noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(0))
     z = add_noise(latents, noise, torch.full((2,), 800), abar)
     assert torch.allclose(oracle(z, torch.full((2,), 800.0), true) - noise, torch.full_like(z, 0.1), atol=1e-5)
+
+
+def test_layout_leak_is_one_for_a_denoiser_that_reads_the_clip_and_zero_for_one_that_invents_it():
+    latents = torch.randn(16, 4, 4, 4, 4, generator=torch.Generator().manual_seed(1))  # (B, C, T, h, w)
+    abar = noise_schedule(resolve_config("micro")).alphas_cumprod_torch()
+    empty = torch.zeros(1, 3, 8)  # (1, L, D)
+
+    def denoiser_predicting(x0):  # eps whose implied x0 is `x0`, whatever the context
+        def denoise(z_t, t, context):
+            assert context.shape == (16, 3, 8)
+            a = abar[t.long()].view(-1, 1, 1, 1, 1)
+            return (z_t - a.sqrt() * x0) / (1 - a).sqrt()
+        return denoise
+
+    reads = layout_leak(denoiser_predicting(latents), empty, latents, abar)
+    assert reads["t"] == 999
+    for part in ("clip", "layout", "motion"):
+        assert reads[part] == pytest.approx(1.0, abs=1e-4)
+    other_clips = torch.randn(latents.shape, generator=torch.Generator().manual_seed(2))
+    invents = layout_leak(denoiser_predicting(other_clips), empty, latents, abar, timestep=900)
+    assert invents["t"] == 900
+    for part in ("clip", "layout", "motion"):
+        assert abs(invents[part]) < 0.15

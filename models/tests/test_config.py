@@ -50,6 +50,7 @@ def test_overrides_are_typed_json():
         ("logging.progress=1", "logging.progress must be true or false"),
         ("teacher_training.mixed_precision=fp8", "teacher_training.mixed_precision must be one of"),
         ("teacher_training.text_dropout=1.5", "teacher_training.text_dropout must lie in [0, 1]"),
+        ("teacher_training.multiscale_noise=1", "teacher_training.multiscale_noise must lie in [0, 1)"),
         ("unet.context_dim=512", "unet.context_dim (512) must equal text.embed_dim (384)"),
         ("geometry.height=66", "geometry.height/width (66x64) must be divisible by the VAE factor 4"),
         ("teacher_training.steps=0", "teacher_training.steps must be positive"),

@@ -4,7 +4,7 @@
  * reference in the kernel tests. Float maths in f32 (Math.fround) where the kernel rounds.
  */
 import { type DispatchPlan, TypedKernel } from '../gpu/compute';
-import { UniformLayout } from '../gpu/uniform';
+import { kernelError, UniformLayout } from '../gpu/uniform';
 import code from './noise.wgsl?raw';
 
 const M0 = 0xd2511f53;
@@ -98,9 +98,10 @@ export function gaussianNoise(
   seed: number,
   stream: number,
   out = new Float32Array(count),
+  level = 0,
 ): Float32Array {
   for (let pair = 0; pair * 2 < count; pair++) {
-    const [u0, u1] = philox4x32([pair, stream, 0, 0], [seed, 0]);
+    const [u0, u1] = philox4x32([pair, stream, level, 0], [seed, 0]);
     const radius = f(Math.sqrt(f(-2 * lnF32(unit(u0)))));
     const [c, s] = cosSinTurn(unit(u1));
     out[pair * 2] = radius * c;
@@ -109,11 +110,119 @@ export function gaussianNoise(
   return out;
 }
 
-export function noiseParams(count: number, seed: number, stream: number): ArrayBuffer {
-  return NOISE_PARAMS.pack({ count, seed: seed >>> 0, stream: stream >>> 0 });
+/**
+ * The noise a model was trained on: white (discount 0) or multiscale, white plus coarse grids over
+ * the latent's (T, h, w) weighted discount^l (models/src/t2v_turbo/diffusion/multiscale_noise.py).
+ */
+export interface NoisePrior {
+  discount: number;
+  frames: number;
+  height: number;
+  width: number;
 }
 
-export const NOISE_PARAMS = new UniformLayout('noise', { count: 'u32', seed: 'u32', stream: 'u32', _pad: 'u32' });
+/** The kernel has weights for the white noise and 7 levels: latents up to 255 along each axis. */
+export const MAX_NOISE_LEVELS = 7;
+
+/** Coarse levels for a (T, h, w) latent: down to one sample per channel (at least one level). */
+export function multiscaleLevels(frames: number, height: number, width: number): number {
+  return Math.max(1, Math.floor(Math.log2(Math.max(frames, height, width))));
+}
+
+/** f32 weights of the white noise (index 0) and of levels 1..L; their squares sum to 1. */
+export function multiscaleWeights(discount: number, levels: number): number[] {
+  const powers = [1];
+  for (let l = 1; l <= levels; l++) powers.push(powers[l - 1] * discount); // as the Python twin rounds
+  const norm = Math.sqrt(powers.reduce((s, p) => s + p * p, 0));
+  return powers.map((p) => f(p / norm));
+}
+
+/**
+ * `count` samples of (seed, stream) under `prior`, as noise.wgsl writes them: white noise when the
+ * discount is 0, else w0 * white + sum_l wl * (level l's grid, nearest neighbour), summed in f32.
+ */
+export function priorNoise(
+  count: number,
+  seed: number,
+  stream: number,
+  prior: NoisePrior | undefined,
+  out = new Float32Array(count),
+): Float32Array {
+  gaussianNoise(count, seed, stream, out);
+  if (!prior || prior.discount === 0) return out;
+  const { frames: nt, height: nh, width: nw } = prior;
+  const levels = multiscaleLevels(nt, nh, nw);
+  const weights = multiscaleWeights(prior.discount, levels);
+  const grids = [];
+  for (let l = 1; l <= levels; l++) {
+    const [ct, ch, cw] = [nt, nh, nw].map((n) => Math.max(1, n >> l));
+    const channels = Math.ceil(count / (nt * nh * nw));
+    grids.push({ ct, ch, cw, values: gaussianNoise(channels * ct * ch * cw, seed, stream, undefined, l) });
+  }
+  for (let i = 0; i < count; i++) {
+    const x = i % nw;
+    const y = Math.floor(i / nw) % nh;
+    const t = Math.floor(i / (nw * nh)) % nt;
+    const channel = Math.floor(i / (nw * nh * nt));
+    let acc = f(weights[0] * out[i]);
+    grids.forEach(({ ct, ch, cw, values }, k) => {
+      const j =
+        ((channel * ct + Math.floor((t * ct) / nt)) * ch + Math.floor((y * ch) / nh)) * cw + Math.floor((x * cw) / nw);
+      acc = f(acc + f(weights[k + 1] * values[j]));
+    });
+    out[i] = acc;
+  }
+  return out;
+}
+
+export function noiseParams(count: number, seed: number, stream: number, prior?: NoisePrior): ArrayBuffer {
+  const multiscale = prior !== undefined && prior.discount > 0;
+  const levels = multiscale ? multiscaleLevels(prior.frames, prior.height, prior.width) : 0;
+  if (levels > MAX_NOISE_LEVELS) {
+    throw kernelError(
+      'noise',
+      `a latent of ${prior?.frames}x${prior?.height}x${prior?.width} needs ${levels} noise levels; the kernel has ${MAX_NOISE_LEVELS}`,
+    );
+  }
+  const weights = multiscale ? multiscaleWeights(prior.discount, levels) : [1];
+  const w = Array.from({ length: MAX_NOISE_LEVELS + 1 }, (_, l) => weights[l] ?? 0);
+  return NOISE_PARAMS.pack({
+    count,
+    seed: seed >>> 0,
+    stream: stream >>> 0,
+    levels,
+    frames: prior?.frames ?? 1,
+    height: prior?.height ?? 1,
+    width: prior?.width ?? 1,
+    w0: w[0],
+    w1: w[1],
+    w2: w[2],
+    w3: w[3],
+    w4: w[4],
+    w5: w[5],
+    w6: w[6],
+    w7: w[7],
+  });
+}
+
+export const NOISE_PARAMS = new UniformLayout('noise', {
+  count: 'u32',
+  seed: 'u32',
+  stream: 'u32',
+  levels: 'u32',
+  frames: 'u32',
+  height: 'u32',
+  width: 'u32',
+  _pad: 'u32',
+  w0: 'f32',
+  w1: 'f32',
+  w2: 'f32',
+  w3: 'f32',
+  w4: 'f32',
+  w5: 'f32',
+  w6: 'f32',
+  w7: 'f32',
+});
 
 export interface NoiseParams {
   count: number;
@@ -121,6 +230,8 @@ export interface NoiseParams {
   seed: number;
   /** 0: initial latent; i + 1: re-noising after step i; 0xffff0000: the reference video. */
   stream: number;
+  /** The model's noise; absent or discount 0: white noise. */
+  prior?: NoisePrior;
 }
 
 /** `bind({out})`: fills `count` floats of (seed, stream), bit-identical to `gaussianNoise`. */
@@ -132,7 +243,7 @@ export class NoiseKernel extends TypedKernel<'out', NoiseParams> {
   plan(p: NoiseParams): DispatchPlan<'out'> {
     // One invocation per Box-Muller pair.
     return {
-      uniform: noiseParams(p.count, p.seed, p.stream),
+      uniform: noiseParams(p.count, p.seed, p.stream, p.prior),
       invocations: Math.ceil(p.count / 2),
       bytes: { out: 4 * p.count },
     };

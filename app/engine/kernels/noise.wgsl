@@ -4,12 +4,28 @@
 // z = sqrt(-2 ln u0) * (cos | sin)(2 pi u1) for even | odd i. Twin: noise.ts, noise.py.
 // log, sin and cos are our own f32 polynomials, not the built-ins: Vulkan lets built-in sin/cos be
 // off by 2^-11, which would make the same seed give different noise on different GPUs.
+// Multiscale noise (levels > 0), for models trained on it: w0 * white + sum_l wl * level l, where
+// level l is a (T >> l, h >> l, w >> l) grid per channel (at least 1 each) drawn with counter word
+// 2 = l and read by nearest neighbour. It hides the coarse layout that the schedule's last noise
+// level would leak (models/src/t2v_turbo/diffusion/multiscale_noise.py).
 
 struct Params {
   count: u32,   // elements to write
   seed: u32,
   stream: u32,
+  levels: u32,  // coarse levels; 0 = white noise
+  frames: u32,  // the latent's (T, h, w) when levels > 0; its channels are count / (T h w)
+  height: u32,
+  width: u32,
   _pad: u32,
+  w0: f32,      // weight of the white noise, then of levels 1..7
+  w1: f32,
+  w2: f32,
+  w3: f32,
+  w4: f32,
+  w5: f32,
+  w6: f32,
+  w7: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -76,6 +92,35 @@ fn cos_sin_turn(u: f32) -> vec2<f32> {
   }
 }
 
+// Element j of (stream, level): the even or odd half of pair j / 2.
+fn gaussian(j: u32, level: u32) -> f32 {
+  let bits = philox(vec4<u32>(j >> 1u, params.stream, level, 0u), vec2<u32>(params.seed, 0u));
+  let radius = sqrt(-2.0 * ln_f32(unit(bits.x)));
+  let cs = cos_sin_turn(unit(bits.y));
+  return radius * select(cs.y, cs.x, (j & 1u) == 0u);
+}
+
+// Element i of multiscale noise, given its white value.
+fn multiscale(i: u32, white: f32) -> f32 {
+  var weights = array<f32, 8>(params.w0, params.w1, params.w2, params.w3, params.w4, params.w5, params.w6, params.w7);
+  let nt = params.frames;
+  let nh = params.height;
+  let nw = params.width;
+  let x = i % nw;
+  let y = (i / nw) % nh;
+  let t = (i / (nw * nh)) % nt;
+  let channel = i / (nw * nh * nt);
+  var acc = weights[0] * white;
+  for (var l = 1u; l <= params.levels; l++) {
+    let ct = max(1u, nt >> l);
+    let ch = max(1u, nh >> l);
+    let cw = max(1u, nw >> l);
+    let j = ((channel * ct + t * ct / nt) * ch + y * ch / nh) * cw + x * cw / nw;
+    acc = acc + weights[l] * gaussian(j, l);
+  }
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   // One invocation writes one Box-Muller pair; 2D dispatch for tensors above 65535 * WG pairs.
@@ -85,6 +130,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let bits = philox(vec4<u32>(pair, params.stream, 0u, 0u), vec2<u32>(params.seed, 0u));
   let radius = sqrt(-2.0 * ln_f32(unit(bits.x)));
   let cs = cos_sin_turn(unit(bits.y));
-  out[i] = radius * cs.x;
-  if (i + 1u < params.count) { out[i + 1u] = radius * cs.y; }
+  if (params.levels == 0u) {
+    out[i] = radius * cs.x;
+    if (i + 1u < params.count) { out[i + 1u] = radius * cs.y; }
+  } else {
+    out[i] = multiscale(i, radius * cs.x);
+    if (i + 1u < params.count) { out[i + 1u] = multiscale(i + 1u, radius * cs.y); }
+  }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../errors';
+import { noisePrior } from '../pipeline/runtime';
 import { parseManifest } from './parse';
 
 // The same fixtures drive models/tests/test_manifest.py: one contract, checked on both sides.
@@ -31,6 +32,17 @@ describe('parseManifest', () => {
     expect(m.id).toBe('fixture-64');
     expect(m.graphs.unet?.variants[0].requires).toEqual([]);
     expect(m.graphs.unet?.variants[0].external_data).toEqual([]);
+  });
+
+  it('maps schedule.multiscale_noise to the noise prior every sampler draw uses', () => {
+    expect(noisePrior(parseManifest(valid))).toBeUndefined(); // absent: white noise
+    const m = parseManifest(mutate(valid, { name: '', path: '', set: { 'schedule.multiscale_noise': 0.8 } }));
+    expect(noisePrior(m)).toEqual({
+      discount: 0.8,
+      frames: m.latent.frames,
+      height: m.latent.height,
+      width: m.latent.width,
+    });
   });
 
   for (const c of cases) {

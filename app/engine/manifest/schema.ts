@@ -127,6 +127,11 @@ export const Manifest = z
         /** `scaled_linear` is linear in sqrt(beta), VideoCrafter's "linear". */
         beta_schedule: z.enum(['scaled_linear', 'linear']),
         prediction: z.literal('epsilon'),
+        /**
+         * Discount of the multiscale noise the model was trained on (every noise draw of the sampler
+         * uses it, kernels/noise.wgsl); absent or 0: white noise.
+         */
+        multiscale_noise: finite().min(0).lt(1).optional(),
       })
       .strict(),
     sampler: z

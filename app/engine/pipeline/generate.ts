@@ -7,7 +7,7 @@ import { cancelledError } from '../errors';
 import type { GenerateRequest, Progress, TokenInfo } from '../protocol';
 import { guidanceFactor, guidedSteps, inferenceTimesteps, lcmStepParams, renoiseStream } from '../scheduler/lcm';
 import type { Ops, Tensor } from './ops';
-import { encodeText, type ModelRuntime, scalar, session } from './runtime';
+import { encodeText, type ModelRuntime, noisePrior, scalar, session } from './runtime';
 
 /** Reference motion kept between extractMotion and generate: decoder attention maps and their top-1 masks. */
 export interface ReferenceMotion {
@@ -58,7 +58,8 @@ export async function generate(
   const eps = ops.alloc(latentDims, 'eps');
   const noise = ops.alloc(latentDims, 'noise');
   const grad = reference ? ops.alloc(latentDims, 'grad') : undefined;
-  ops.noise(z, req.seed, 0);
+  const prior = noisePrior(m);
+  ops.noise(z, req.seed, 0, prior);
 
   const timesteps = inferenceTimesteps(m.schedule.num_train_timesteps, m.sampler.grid.num_steps, req.steps);
   const guided = reference ? guidedSteps(req.steps, req.reference?.tau ?? m.motion_guidance?.tau ?? 0.5) : 0;
@@ -85,7 +86,7 @@ export async function generate(
       timings[`unet[${i}]`] = now() - stepStart;
     }
     const s = lcmStepParams(rt.schedule, timesteps, i);
-    if (s.next) ops.noise(noise, req.seed, renoiseStream(i));
+    if (s.next) ops.noise(noise, req.seed, renoiseStream(i), prior);
     ops.lcmStep(z, eps, noise, s);
     stepTimes.push(now() - stepStart);
     const mean = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;

@@ -9,7 +9,7 @@ import type { FrameGeometry } from '../kernels/geometry';
 import { guidanceUpdate } from '../kernels/guidance_update';
 import { lcmStep } from '../kernels/lcm_step';
 import { motionMap } from '../kernels/motion_map';
-import { gaussianNoise } from '../kernels/noise';
+import { type NoisePrior, priorNoise } from '../kernels/noise';
 import { type ResizeCropNormalizeParams, resizeCropNormalize } from '../kernels/resize_crop_normalize';
 import { scale } from '../kernels/scale';
 import { top1Mask } from '../kernels/top1_mask';
@@ -76,8 +76,8 @@ export class CpuOps implements Ops {
     }
   }
 
-  noise(out: Tensor, seed: number, stream: number): void {
-    gaussianNoise(out.size, seed, stream, data(out) as Float32Array<ArrayBuffer>);
+  noise(out: Tensor, seed: number, stream: number, prior?: NoisePrior): void {
+    priorNoise(out.size, seed, stream, prior, data(out) as Float32Array<ArrayBuffer>);
   }
 
   lcmStep(z: Tensor, eps: Tensor, noise: Tensor, s: LcmStepScalars): void {

@@ -13,6 +13,7 @@ import { EngineError, outOfMemoryError } from '../errors';
 import type { KernelBinding } from '../gpu/compute';
 import type { FrameGeometry } from '../kernels/geometry';
 import type { KernelSet } from '../kernels/index';
+import type { NoisePrior } from '../kernels/noise';
 import type { ResizeCropNormalizeParams } from '../kernels/resize_crop_normalize';
 import { type VideoMetrics, videoMetricsFromPartials, videoMetricsPartialWords } from '../kernels/video_metrics';
 import type { LcmStepScalars } from '../scheduler/lcm';
@@ -138,8 +139,8 @@ export class GpuOps implements Ops {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  noise(out: Tensor, seed: number, stream: number): void {
-    this.submit(this.bind(this.kernels.noise, { out: buf(out) }), { count: out.size, seed, stream });
+  noise(out: Tensor, seed: number, stream: number, prior?: NoisePrior): void {
+    this.submit(this.bind(this.kernels.noise, { out: buf(out) }), { count: out.size, seed, stream, prior });
   }
 
   lcmStep(z: Tensor, eps: Tensor, noise: Tensor, s: LcmStepScalars): void {

@@ -7,6 +7,7 @@
  */
 import type { OrtSession, OrtTensor } from '../backend/ort';
 import type { FrameGeometry } from '../kernels/geometry';
+import type { NoisePrior } from '../kernels/noise';
 import type { ResizeCropNormalizeParams } from '../kernels/resize_crop_normalize';
 import type { VideoMetrics } from '../kernels/video_metrics';
 import type { LcmStepScalars } from '../scheduler/lcm';
@@ -35,7 +36,8 @@ export interface Ops {
   feed(t: Tensor): OrtTensor;
   /** Runs a session; each named output is written into the given tensor. */
   run(session: OrtSession, name: string, feeds: Record<string, Feed>, outputs: Record<string, Tensor>): Promise<void>;
-  noise(out: Tensor, seed: number, stream: number): void;
+  /** out <- seeded noise of (seed, stream), white or of the model's multiscale prior. */
+  noise(out: Tensor, seed: number, stream: number, prior?: NoisePrior): void;
   /** z <- one multistep-consistency step (in place). */
   lcmStep(z: Tensor, eps: Tensor, noise: Tensor, s: LcmStepScalars): void;
   /** eps <- eps - factor * grad (in place). */

@@ -9,7 +9,7 @@ import type { Clip } from '../protocol';
 import { forwardNoiseParams, REFERENCE_NOISE_STREAM } from '../scheduler/lcm';
 import type { ReferenceMotion } from './generate';
 import type { Ops } from './ops';
-import { attentionOutputs, encodeText, type ModelRuntime, scalar, session, specDims } from './runtime';
+import { attentionOutputs, encodeText, type ModelRuntime, noisePrior, scalar, session, specDims } from './runtime';
 
 /** Size of each motion-map frame shown in the reference panel. */
 export const MOTION_MAP_SIDE = 48;
@@ -66,7 +66,7 @@ export async function extractMotion(
   const z = ops.alloc(latentDims, 'reference.z');
   ops.scale(latent, z, m.latent.scale);
   const noise = ops.alloc(latentDims, 'reference.noise');
-  ops.noise(noise, seed, REFERENCE_NOISE_STREAM);
+  ops.noise(noise, seed, REFERENCE_NOISE_STREAM, noisePrior(m));
   ops.lcmStep(z, noise, noise, forwardNoiseParams(rt.schedule, guidance.ref_timestep));
 
   // The reference's own caption is unknown: read its motion under the empty prompt.

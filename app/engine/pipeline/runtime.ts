@@ -4,6 +4,7 @@
  */
 import { cpuTensor, type OrtSession, runSession } from '../backend/ort';
 import { EngineError } from '../errors';
+import type { NoisePrior } from '../kernels/noise';
 import type { GraphRole, Manifest, TensorSpec } from '../manifest/schema';
 import type { TokenInfo } from '../protocol';
 import type { LcmSchedule } from '../scheduler/lcm';
@@ -24,6 +25,13 @@ export function session(rt: ModelRuntime, role: GraphRole): OrtSession {
   const s = rt.sessions[role];
   if (!s) throw new EngineError('manifest', `The model package has no ${role} graph.`, { role });
   return s;
+}
+
+/** The noise the model was trained on, for every draw of a sampler (undefined: white noise). */
+export function noisePrior(m: Manifest): NoisePrior | undefined {
+  const discount = m.schedule.multiscale_noise ?? 0;
+  if (discount === 0) return undefined;
+  return { discount, frames: m.latent.frames, height: m.latent.height, width: m.latent.width };
 }
 
 /** Concrete dims of a manifest tensor spec, with named axes bound (batch = 1, …). */

@@ -149,6 +149,8 @@ class TeacherTrainingConfig(TrainingConfig):
     ema_decay: float = 0.998  # averages the last ~500 steps: a longer window would lag a short run
     text_dropout: float = 0.1  # share of empty prompts, for classifier-free guidance
     min_snr_gamma: float = 5.0  # Min-SNR loss weighting (Hang et al. 2023), ~3x faster convergence; 0 = off
+    # Coarse-scale noise (diffusion/multiscale_noise.py): hides the layout that abar_999 > 0 leaks; 0 = white
+    multiscale_noise: float = 0.0
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
 
 
@@ -247,6 +249,9 @@ class Config:
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key} must lie in [0, 1], got {v}")
+        if not 0.0 <= self.teacher_training.multiscale_noise < 1.0:
+            raise ConfigError(f"teacher_training.multiscale_noise must lie in [0, 1), got "
+                              f"{self.teacher_training.multiscale_noise}")
         return self
 
 

@@ -167,7 +167,7 @@ def evaluate_teacher(
     """
     import torch
 
-    from .eval.caption_probe import caption_probe, format_probe, probe_clips
+    from .eval.caption_probe import caption_probe, format_probe, layout_leak, probe_clips
     from .sample import sample_videos, to_uint8, write_grid, write_mp4
     from .train.teacher import load_teacher, load_text_encoder, noise_schedule
     from .train.vae import load_vae
@@ -184,13 +184,19 @@ def evaluate_teacher(
     fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
     probe = caption_probe(
         lambda z, t, c: unet(z, t, c, fps), lambda texts: encoder.encode(texts)[0].float(), latents, scenes,
-        noise_schedule(cfg).alphas_cumprod_torch(),
+        noise_schedule(cfg).alphas_cumprod_torch(), multiscale=cfg.teacher_training.multiscale_noise,
     )
     print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
           flush=True)
+    leak = layout_leak(lambda z, t, c: unet(z, t, c, fps), encoder.encode([""])[0].float(), latents,
+                       noise_schedule(cfg).alphas_cumprod_torch())
+    print(f"[eval] read from z_{leak['t']} with the empty caption (cosine with the clip): whole "
+          f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion {leak['motion']:.2f}",
+          flush=True)
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
-        summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "probe_clips": len(scenes)}
+        summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
+                   "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
     s = cfg.sampling
@@ -236,6 +242,7 @@ def evaluate_teacher(
         "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
         "checks_on_ground_truth": calibrate(cfg),
         "caption_probe": probe,
+        "layout_leak": leak,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
         "results": results,

@@ -3,7 +3,8 @@
 CFG follows T2V-Turbo's convention, eps = eps_c + w (eps_c - eps_u) (t2v_turbo.diffusion.ddim.cfg),
 with w = 7.5 by default; the unconditional branch uses the empty prompt, as in training. The
 initial latent is the browser engine's seeded noise (t2v_turbo.diffusion.noise, stream 0), so a
-(prompt, seed) pair names the same starting point everywhere.
+(prompt, seed) pair names the same starting point everywhere; a teacher trained with multiscale
+noise starts from the seeded multiscale noise of the same discount (the distribution it learnt).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from .config import Config
 from .diffusion.ddim import cfg as guided
 from .diffusion.ddim import sample_ddim
-from .diffusion.noise import gaussian_like
+from .diffusion.noise import multiscale_gaussian_like
 from .train.teacher import noise_schedule
 
 
@@ -26,7 +27,7 @@ def sample_latents(
 ) -> torch.Tensor:
     """One clip's diffusion latent (1, C, T, h, w) from noise(seed, stream 0), DDIM + CFG."""
     shape = (1, *cfg.latent_shape)
-    z_T = torch.from_numpy(gaussian_like(shape, seed, 0))
+    z_T = torch.from_numpy(multiscale_gaussian_like(shape, seed, 0, cfg.teacher_training.multiscale_noise))
     fps = torch.full((2,), float(cfg.geometry.fps))
     both = torch.cat([context, uncond])  # (2, L, D): conditional, unconditional
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .noise import gaussian_like
+from .noise import multiscale_gaussian_like
 
 if TYPE_CHECKING:  # the grid and scalings are also used by the torch-free reference sampler
     import torch
@@ -66,17 +66,22 @@ def sample_lcm(
     seed: int,
     timestep_scaling: float = 10.0,
     sigma_data: float = 0.5,
+    multiscale: float = 0.0,
 ) -> torch.Tensor:
-    """Multistep consistency sampling (Luo et al. 2023, LCM, Alg. 1) with the engine's seeded noise."""
+    """Multistep consistency sampling (Luo et al. 2023, LCM, Alg. 1) with the engine's seeded noise.
+
+    multiscale: the coarse-noise discount the model was trained with (0 = white noise).
+    """
     import torch
 
     with torch.no_grad():
-        return _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data)
+        return _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data,
+                           multiscale)
 
 
-def _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data):
+def _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_scaling, sigma_data, multiscale):
     abar = torch.from_numpy(alphas_cumprod).double()
-    z = torch.from_numpy(gaussian_like(shape, seed, 0)).float()
+    z = torch.from_numpy(multiscale_gaussian_like(shape, seed, 0, multiscale)).float()
     for i, t in enumerate(timesteps.tolist()):
         eps = eps_fn(z, t, i)
         a = abar[t].float()
@@ -84,6 +89,6 @@ def _sample_lcm(torch, eps_fn, shape, alphas_cumprod, timesteps, seed, timestep_
         if i == len(timesteps) - 1:
             return denoised
         a_next = abar[int(timesteps[i + 1])].float()
-        noise = torch.from_numpy(gaussian_like(shape, seed, i + 1)).float()
+        noise = torch.from_numpy(multiscale_gaussian_like(shape, seed, i + 1, multiscale)).float()
         z = a_next.sqrt() * denoised + (1 - a_next).sqrt() * noise
     raise ValueError("timesteps is empty")

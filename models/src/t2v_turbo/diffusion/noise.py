@@ -4,6 +4,10 @@ Philox4x32-10 (Salmon et al., SC'11) gives 4 random words per counter; element i
 pair p = i // 2, block = philox([p, s, 0, 0], [seed, 0]), and Box-Muller with our own float32
 polynomials for ln, cos and sin (the GPU's built-ins are not exact enough to agree across devices).
 The same (seed, stream) therefore gives the same latent noise in PyTorch, onnxruntime and Chrome.
+
+A model trained with multiscale noise (diffusion/multiscale_noise.py) must also be sampled from it:
+`multiscale_gaussian_like` draws its coarse level l from counter word 2 = l, so level 0 is the white
+noise above, unchanged.
 """
 
 from __future__ import annotations
@@ -74,12 +78,13 @@ def cos_sin_turn(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cos.astype(f32), sin.astype(f32)
 
 
-def gaussian_noise(count: int, seed: int, stream: int) -> np.ndarray:
+def gaussian_noise(count: int, seed: int, stream: int, level: int = 0) -> np.ndarray:
     """`count` float32 standard-normal samples of (seed, stream), as the browser engine draws them."""
     pairs = (count + 1) // 2
     ctr = np.zeros((pairs, 4), dtype=np.uint32)
     ctr[:, 0] = np.arange(pairs, dtype=np.uint32)
     ctr[:, 1] = np.uint32(stream)
+    ctr[:, 2] = np.uint32(level)
     bits = philox4x32(ctr, (seed & 0xFFFFFFFF, 0))
     radius = np.sqrt(f32(-2) * ln_f32(_unit(bits[:, 0]))).astype(f32)
     cos, sin = cos_sin_turn(_unit(bits[:, 1]))
@@ -89,6 +94,47 @@ def gaussian_noise(count: int, seed: int, stream: int) -> np.ndarray:
     return out[:count]
 
 
-def gaussian_like(shape: tuple[int, ...], seed: int, stream: int) -> np.ndarray:
+def gaussian_like(shape: tuple[int, ...], seed: int, stream: int, level: int = 0) -> np.ndarray:
     """Noise of a given shape, filled in C order (the layout of the engine's flat buffers)."""
-    return gaussian_noise(int(np.prod(shape)), seed, stream).reshape(shape)
+    return gaussian_noise(int(np.prod(shape)), seed, stream, level).reshape(shape)
+
+
+def multiscale_levels(frames: int, height: int, width: int) -> int:
+    """Coarse levels of multiscale noise for a (T, h, w) latent: down to one sample per clip and channel."""
+    return max(1, max(int(n).bit_length() - 1 for n in (frames, height, width)))
+
+
+def multiscale_weights(discount: float, levels: int) -> np.ndarray:
+    """float32 weights of the white noise (index 0) and of levels 1..L; their squares sum to 1."""
+    powers = [1.0]
+    for _ in range(levels):  # repeated products and a running sum: the TypeScript twin rounds alike
+        powers.append(powers[-1] * discount)
+    total = 0.0
+    for p in powers:
+        total += p * p
+    return (np.array(powers) / np.sqrt(total)).astype(f32)
+
+
+def multiscale_gaussian_like(shape: tuple[int, ...], seed: int, stream: int, discount: float) -> np.ndarray:
+    """The seeded counterpart of multiscale_noise for a (B, C, T, h, w) shape; discount 0 = gaussian_like.
+
+    Level l is a (B, C, T >> l, h >> l, w >> l) grid (at least 1 each) from counter word 2 = l, upsampled
+    by nearest neighbour (coarse index = fine index * coarse size // fine size). Summed in float32 in
+    level order, as the engine's kernel (app/engine/kernels/noise.wgsl) and its twin do.
+    """
+    white = gaussian_like(shape, seed, stream)
+    if discount == 0.0:
+        return white
+    if len(shape) != 5 or not 0.0 < discount < 1.0:
+        raise ValueError(f"multiscale noise needs a (B, C, T, h, w) shape and a discount in [0, 1), got "
+                         f"{tuple(shape)} and {discount}")
+    b, c, *full = shape
+    levels = multiscale_levels(*full)
+    weights = multiscale_weights(discount, levels)
+    out = (weights[0] * white).astype(f32)
+    for level in range(1, levels + 1):
+        coarse_size = [max(1, n >> level) for n in full]
+        coarse = gaussian_like((b, c, *coarse_size), seed, stream, level)
+        index = np.ix_(*[np.arange(n) * m // n for n, m in zip(full, coarse_size, strict=True)])
+        out = (out + (weights[level] * coarse[(slice(None), slice(None), *index)]).astype(f32)).astype(f32)
+    return out

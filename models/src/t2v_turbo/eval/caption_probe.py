@@ -18,11 +18,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..data.captions import short_caption
 from ..data.scene import Scene
 from ..data.vocabulary import COLORS, SHAPES, TEXT
-from ..diffusion.schedule import add_noise
+from ..diffusion.multiscale_noise import multiscale_noise
+from ..diffusion.schedule import add_noise, predicted_x0
 
 OPPOSITE_MOTION = {"left": "right", "right": "left", "up": "down", "down": "up",
                    "zoom_in": "zoom_out", "zoom_out": "zoom_in"}
@@ -63,11 +65,14 @@ def caption_probe(
     abar: torch.Tensor,
     timesteps: Sequence[int] = PROBE_TIMESTEPS,
     seed: int = 0,
+    multiscale: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Relative eps-loss increase (%) from each swapped attribute, per timestep, mean over clips.
 
     denoiser(z_t (B, C, T, h, w), t (B,) float, context (B, L, D)) -> eps (B, C, T, h, w);
     encode(captions) -> context (B, L, D); latents (B, C, T, h, w) are the scenes' clips, scaled.
+    multiscale: the noise's coarse-level discount; pass the one the denoiser was trained with, since
+    a model is judged on the inputs it learnt (0 = white noise).
     Returns {attribute: {"t=<t>": mean %, "t=<t> se": standard error %}}.
     """
     if latents.shape[0] != len(scenes) or not scenes:
@@ -79,7 +84,7 @@ def caption_probe(
     b = latents.shape[0]
     out: dict[str, dict[str, float]] = {a: {} for a in ATTRIBUTES}
     for step in timesteps:
-        noise = torch.randn(latents.shape, generator=generator)
+        noise = multiscale_noise(tuple(latents.shape), generator, multiscale)
         t = torch.full((b,), int(step), dtype=torch.long)
         z_t = add_noise(latents, noise, t, abar)
 
@@ -114,6 +119,44 @@ def probe_clips(cfg, vae, latent_scale: float, count: int = 24, split: str = "va
     with torch.no_grad():
         latents = vae.encode(torch.stack(videos)) * latent_scale  # (N, C, T, h, w)
     return latents, scenes
+
+
+@torch.no_grad()
+def layout_leak(
+    denoiser: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    empty_context: torch.Tensor,
+    latents: torch.Tensor,
+    abar: torch.Tensor,
+    timestep: int | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """How much of a clip the denoiser recovers from z_t alone, with the empty caption, at the top t.
+
+    Sampling starts from pure noise; training at t = 999 does not (abar_999 = 0.0047, see
+    diffusion/multiscale_noise.py). A denoiser that reads the clip out of that residue has not had to
+    make the layout from the caption. Returns the mean cosine, over clips, between x0_hat - mean and
+    x0 - mean ("clip"), the same for the frame-averaged layout ("layout") and for each frame's
+    deviation from it, which carries the motion ("motion"). empty_context: (1, L, D).
+    """
+    t = abar.shape[0] - 1 if timestep is None else timestep
+    b = latents.shape[0]
+    noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(seed))
+    steps = torch.full((b,), t, dtype=torch.long)
+    z_t = add_noise(latents, noise, steps, abar)
+    x0_hat = predicted_x0(z_t, denoiser(z_t, steps.float(), empty_context.expand(b, -1, -1)), abar[t])
+    mean = latents.mean(dim=(0, 2, 3, 4), keepdim=True)  # (1, C, 1, 1, 1) the probe clips' mean latent
+
+    def cosine(a: torch.Tensor, c: torch.Tensor) -> float:
+        a, c = a.flatten(1), c.flatten(1)
+        return float((F.cosine_similarity(a, c, dim=1, eps=1e-12)).mean())
+
+    predicted, true = x0_hat - mean, latents - mean  # (B, C, T, h, w)
+    return {
+        "t": int(t),
+        "clip": cosine(predicted, true),
+        "layout": cosine(predicted.mean(dim=2), true.mean(dim=2)),
+        "motion": cosine(predicted - predicted.mean(dim=2, keepdim=True), true - true.mean(dim=2, keepdim=True)),
+    }
 
 
 def format_probe(probe: dict[str, dict[str, float]]) -> str:

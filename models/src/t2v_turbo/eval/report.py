@@ -157,7 +157,8 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
                     one = torch.ones(1)
                     return unet(z, one * float(t), ctx, one * fps, one * e.guidance, one * motion)
 
-                return sample_lcm(eps_fn, shape, alphas_cumprod, ts, seed)
+                return sample_lcm(eps_fn, shape, alphas_cumprod, ts, seed,
+                                  multiscale=cfg.teacher_training.multiscale_noise)
 
             rows.append(run(f"{name} @{steps}", sample_fn, steps,
                             {"kind": "student", "student": name, "steps": steps, "guidance": e.guidance,

@@ -180,7 +180,10 @@ def build_package(
         "video": {"frames": T, "fps": cfg.geometry.fps, "height": cfg.geometry.height, "width": cfg.geometry.width},
         "latent": {"channels": C, "frames": T, "height": h, "width": w, "scale": net.latent_scale,
                    "downsample": cfg.vae_downsample},
-        "schedule": schedule.to_manifest(),
+        # The noise every sampler draws must be the one the model learnt (diffusion/multiscale_noise.py).
+        "schedule": schedule.to_manifest() | (
+            {"multiscale_noise": cfg.teacher_training.multiscale_noise} if cfg.teacher_training.multiscale_noise else {}
+        ),
         "sampler": sampler or default_sampler(),
         "text": {"graph": "text_encoder", "embed_dim": net.text_encoder.embed_dim,
                  "tokenizer": tokenizer.manifest_entry(vocab)},

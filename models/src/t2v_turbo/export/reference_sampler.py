@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ..diffusion.lcm import boundary_scalings, inference_timesteps
-from ..diffusion.noise import gaussian_like
+from ..diffusion.noise import multiscale_gaussian_like
 from ..diffusion.schedule import NoiseSchedule
 from ..nets.clip_tokenizer import ClipBpeTokenizer
 from ..nets.tokenizer import WordPieceTokenizer
@@ -62,6 +62,7 @@ class PackageSampler:
         self.alphas_cumprod = NoiseSchedule(
             s["num_train_timesteps"], s["beta_start"], s["beta_end"], s["beta_schedule"]
         ).alphas_cumprod()
+        self.multiscale = float(s.get("multiscale_noise", 0.0))  # the model's training noise; 0 = white
         self.timings: dict[str, float] = {}
 
     def _run(self, role: str, feeds: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
@@ -90,7 +91,7 @@ class PackageSampler:
         shape = (1, lat["channels"], lat["frames"], lat["height"], lat["width"])
         timesteps = inference_timesteps(m["schedule"]["num_train_timesteps"], m["sampler"]["grid"]["num_steps"], steps)
         scaling, sigma = m["sampler"]["timestep_scaling"], m["sampler"]["sigma_data"]
-        z = gaussian_like(shape, seed, 0)
+        z = multiscale_gaussian_like(shape, seed, 0, self.multiscale)
         for i, t in enumerate(timesteps.tolist()):
             feeds = {
                 "sample": z,
@@ -109,7 +110,7 @@ class PackageSampler:
                 z = denoised
                 break
             a_next = self.alphas_cumprod[timesteps[i + 1]]
-            noise = gaussian_like(shape, seed, i + 1)
+            noise = multiscale_gaussian_like(shape, seed, i + 1, self.multiscale)
             z = (f32(np.sqrt(a_next)) * denoised + f32(np.sqrt(1 - a_next)) * noise).astype(f32)
         latent = (z * f32(1.0 / lat["scale"])).astype(f32)
         video = self.decode(latent)

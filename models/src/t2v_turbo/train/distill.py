@@ -35,6 +35,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import Config
 from ..diffusion.lcm import boundary_scalings, distillation_grid
+from ..diffusion.multiscale_noise import multiscale_noise
 from ..diffusion.schedule import predicted_x0
 from ..nets.rewards import strided_indices
 from ..nets.unet3d import UNet3D
@@ -178,8 +179,9 @@ class MotionCache:
         return out
 
 
-def seeded_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
-    return torch.randn(shape, generator=torch.Generator().manual_seed(int(seed)))
+def seeded_noise(seed: int, shape: tuple[int, ...], multiscale: float = 0.0) -> torch.Tensor:
+    """One clip's (C, T, h, w) forward-process noise: the teacher's training noise (white when 0)."""
+    return multiscale_noise((1, *shape), torch.Generator().manual_seed(int(seed)), multiscale)[0]
 
 
 def high_noise_indices(grid: np.ndarray, tau: float, num_train_timesteps: int) -> np.ndarray:
@@ -236,8 +238,9 @@ def build_motion_cache(cfg: Config, post: PostConfig, cache: DistillCache, teach
         rows = cache.caption_rows[c, torch.from_numpy(dense[idx].astype(np.int64))]
         context = cache.contexts[rows]
         t = torch.from_numpy(grid[ns[idx]])
-        noise = torch.stack([seeded_noise(int(v), shape) for v in seeds[idx]])
-        ref_noise = torch.stack([seeded_noise(int(v) ^ 0x5EF, shape) for v in seeds[idx]])
+        ms = cfg.teacher_training.multiscale_noise
+        noise = torch.stack([seeded_noise(int(v), shape, ms) for v in seeds[idx]])
+        ref_noise = torch.stack([seeded_noise(int(v) ^ 0x5EF, shape, ms) for v in seeds[idx]])
         a = abar[t].view(-1, 1, 1, 1, 1)
         z_t = a.sqrt() * x0 + (1 - a).sqrt() * noise
         fps = torch.full((len(c),), float(cfg.geometry.fps))
@@ -303,8 +306,9 @@ def distill_batch(cache: DistillCache, motion: MotionCache | None, cfg: Config, 
             n[i], dense[i], seeds[i] = int(motion.n[k]), bool(motion.dense[k]), int(motion.seed[k])
             cached_grad[i] = motion.grad[k]
             have[i] = True
-    noise = torch.stack([seeded_noise(int(s), shape) for s in seeds])
-    ref_noise = torch.stack([seeded_noise(int(s) ^ 0x5EF, shape) for s in seeds])
+    ms = cfg.teacher_training.multiscale_noise  # the student learns on the teacher's noise, as it samples
+    noise = torch.stack([seeded_noise(int(s), shape, ms) for s in seeds])
+    ref_noise = torch.stack([seeded_noise(int(s) ^ 0x5EF, shape, ms) for s in seeds])
     rows = cache.caption_rows[torch.from_numpy(clips), torch.from_numpy(dense.astype(np.int64))]
     styles = ["dense" if x else "short" for x in dense]
     return {

@@ -24,6 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..config import Config
+from ..diffusion.multiscale_noise import multiscale_noise
 from ..diffusion.schedule import NoiseSchedule, add_noise
 from ..nets.unet3d import UNet3D
 from . import checkpoint as ckpt
@@ -153,7 +154,7 @@ def teacher_losses(
     x0 = batch["latents"]  # (B, C, T, h, w)
     b = x0.shape[0]
     t = torch.randint(0, abar.shape[0], (b,), generator=generator)
-    noise = torch.randn(x0.shape, generator=generator)
+    noise = multiscale_noise(tuple(x0.shape), generator, cfg.teacher_training.multiscale_noise)
     z_t = add_noise(x0, noise, t, abar)
     fps = torch.full((b,), float(cfg.geometry.fps))
     eps = model(z_t, t.float(), batch["context"], fps)
