@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -16,7 +17,15 @@ def test_presets_resolve_and_demo_is_the_default():
     for name in PRESETS:
         cfg = resolve_config(name)
         assert isinstance(cfg, Config)
-    assert resolve_config("demo") == Config().validate()
+    demo = resolve_config("demo")
+    assert demo.teacher_training.multiscale_noise == 0.8  # the demo's one departure from the defaults
+    assert dataclasses.replace(demo, teacher_training=Config().teacher_training) == Config().validate()
+    # A config stored before the key existed keeps white noise: the teachers it describes learnt that.
+    stored = Config().to_dict()
+    del stored["teacher_training"]["multiscale_noise"]
+    assert config_from_dict(stored).teacher_training.multiscale_noise == 0.0
+    assert resolve_config("micro").teacher_training.multiscale_noise == 0.0
+    assert resolve_config("vc2").teacher_training.multiscale_noise == 0.0
     micro = resolve_config("micro")
     assert micro.latent_shape == (4, 4, 4, 4)
     vc2 = resolve_config("vc2")

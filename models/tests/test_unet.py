@@ -34,8 +34,8 @@ def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def micro_unet(seed: int = 0) -> tuple[UNet3D, object]:
-    cfg = resolve_config("micro")
+def micro_unet(seed: int = 0, frame_position: bool = False) -> tuple[UNet3D, object]:
+    cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={str(frame_position).lower()}"])
     torch.manual_seed(seed)
     unet = UNet3D(cfg.unet).eval()
     # Training would move the zero-initialised output layers; do it here so that every path matters.
@@ -129,6 +129,41 @@ def test_teacher_ignores_w_and_motion_until_combine_proj_moves():
         unet(x, t, ctx, fps, guidance=w)
 
 
+def test_frame_position_starts_silent_then_tells_frames_apart(tmp_path: Path):
+    """unet.temporal_frame_position: a model without it loads (--init) and computes the same; once its
+    projection moves, identical frames get different outputs in the middle of the clip too."""
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    from t2v_turbo.train.teacher import initial_weights
+
+    plain, cfg = micro_unet()
+    cfg_pos = dataclasses.replace(cfg.unet, temporal_frame_position=True)
+    with_pos = UNet3D(cfg_pos).eval()
+    save_file(plain.state_dict(), str(tmp_path / "model.safetensors"))
+    initial_weights(with_pos, tmp_path)
+    new = [n for n, _ in with_pos.named_parameters() if ".frame_position." in n]
+    temporal = sum(1 for m in with_pos.modules() if type(m).__name__ == "TemporalTransformer")
+    assert temporal > 0 and len(new) == 2 * temporal  # a weight and a bias in each
+    x, t, ctx, fps = inputs(cfg)
+    same = x[:, :, :1].expand_as(x).contiguous()  # (B, C, T, h, w): one frame repeated
+    with torch.no_grad():
+        torch.testing.assert_close(with_pos(x, t, ctx, fps), plain(x, t, ctx, fps), rtol=0, atol=0)
+        before = with_pos(same, t, ctx, fps)
+        for name, p in with_pos.named_parameters():
+            if ".frame_position." in name:
+                p.normal_(0, 0.2)
+        after = with_pos(same, t, ctx, fps)
+    change = after - before  # (B, C, T, h, w): what the frame index now adds, different per frame
+    assert change.abs().max() > 1e-3
+    assert (change[:, :, 1] - change[:, :, 2]).abs().max() > 1e-3
+    # Anything beyond the new zero-initialised tensors is refused, by name.
+    other = dataclasses.replace(cfg.unet, model_channels=8, norm_groups=4, num_head_channels=8)
+    with pytest.raises((ValueError, RuntimeError), match="init|size mismatch"):
+        initial_weights(UNet3D(other), tmp_path)
+
+
 def test_decoder_attention_maps_for_motion_guidance():
     unet, cfg = micro_unet()
     x, t, ctx, fps = inputs(cfg)
@@ -150,10 +185,11 @@ def test_decoder_attention_maps_for_motion_guidance():
         torch.testing.assert_close(unet(x, t, ctx, fps), eps.detach(), rtol=1e-5, atol=1e-5)
 
 
-def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path):
+@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-position"])
+def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, frame_position: bool):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    unet, cfg = micro_unet()
+    unet, cfg = micro_unet(frame_position=frame_position)
     x, t, ctx, fps = inputs(cfg, batch=1)
 
     class WithMaps(nn.Module):

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-teacher", help="train the teacher UNet (stage 2)")
     p.add_argument("--out", required=True, help="run directory (cache/, checkpoints/, tb/, final/)")
     p.add_argument("--vae", required=True, help="the VAE's final/ folder (from train-vae)")
+    p.add_argument("--init", default=None,
+                   help="start from another teacher's weights (a checkpoint or final/ folder); new "
+                        "zero-initialised parameters such as unet.temporal_frame_position may be added")
     _config_args(p)
     _resume_arg(p)
 
@@ -157,7 +160,7 @@ def _dispatch(args) -> int:
     if args.command == "train-teacher":
         from .train.teacher import train_teacher
 
-        train_teacher(_resolve(args), args.out, args.vae, args.resume)
+        train_teacher(_resolve(args), args.out, args.vae, args.resume, init=args.init)
         return 0
     if args.command == "sample":
         return _sample(args)

@@ -90,6 +90,8 @@ class UNetConfig:
     init_attn_heads: int = 1  # VC2: 8 heads x head width; 1 x 32 keeps it as wide as the channels here
     temporal_conv: bool = True  # the (3,1,1) temporal convolutions inside every ResBlock
     temporal_attention: bool = True
+    # A zero-initialised projection of each frame's index into every temporal transformer (not in VC2)
+    temporal_frame_position: bool = False
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
@@ -256,10 +258,12 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------
-# Presets: overrides on the defaults (the defaults are `demo`).
+# Presets: overrides on the defaults. A stored config lacking a key gets the default, so a new
+# training option keeps its old behaviour as the default and a preset turns it on.
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "demo": {},
+    # The 16x16-latent demo: multiscale noise, or z_999 leaks the layout (diffusion/multiscale_noise.py).
+    "demo": {"teacher_training": {"multiscale_noise": 0.8}},
     # Trains in seconds: tests only. 4 frames of 16x16 px -> a 4x4x4x4 latent.
     "micro": {
         "geometry": {"frames": 4, "height": 16, "width": 16},

@@ -135,6 +135,15 @@ class PointwiseConv1d(nn.Module):
         return F.linear(x, self.weight[:, :, 0], self.bias)
 
 
+def frame_sinusoids(frames: int, dim: int) -> torch.Tensor:
+    """(T, dim) transformer position code of frame indices: sin and cos at geometric frequencies."""
+    half = dim // 2
+    freqs = torch.exp(-torch.log(torch.tensor(10000.0)) * torch.arange(half, dtype=torch.float32) / half)
+    angles = torch.arange(frames, dtype=torch.float32)[:, None] * freqs[None]  # (T, half)
+    code = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+    return F.pad(code, (0, dim - 2 * half))
+
+
 def _zero_(module: nn.Module) -> nn.Module:
     for p in module.parameters():
         nn.init.zeros_(p)
@@ -179,6 +188,10 @@ class TemporalTransformer(nn.Module):
 
     GroupNorm statistics span all frames of a clip, as in VideoCrafter2 (it normalises a 5D tensor).
     `pointwise_conv_proj` selects VC2's Conv1d projections (used by `init_attn`) over Linear ones.
+    `frame_position` adds a projected sinusoid of each frame's index to its tokens (AnimateDiff's
+    motion modules do the same; VC2 has none): self-attention alone cannot tell frame 3 from frame 12,
+    and "moving right" asks for a different placement in each. The projection starts at zero, so a
+    checkpoint without it loads and computes exactly as before (`train-teacher --init`).
     """
 
     def __init__(
@@ -190,9 +203,11 @@ class TemporalTransformer(nn.Module):
         dropout: float = 0.0,
         norm_groups: int = 32,
         pointwise_conv_proj: bool = False,
+        frame_position: bool = False,
     ):
         super().__init__()
         inner = heads * dim_head
+        self.frame_position = _zero_(nn.Linear(inner, inner)) if frame_position else None
         self.norm = nn.GroupNorm(norm_groups, channels, eps=1e-6)
         proj = PointwiseConv1d if pointwise_conv_proj else nn.Linear
         self.proj_in = proj(channels, inner)
@@ -210,6 +225,8 @@ class TemporalTransformer(nn.Module):
         normed = self.norm(clip)
         tokens = normed.permute(0, 3, 2, 1).reshape(-1, frames, c)  # (B*H*W, T, C)
         tokens = self.proj_in(tokens)
+        if self.frame_position is not None:
+            tokens = tokens + self.frame_position(frame_sinusoids(frames, tokens.shape[-1]).to(tokens))  # (T, inner)
         maps = []
         for block in self.transformer_blocks:
             tokens, probs = block(tokens, None, return_attn)

@@ -174,7 +174,8 @@ class UNet3D(nn.Module):
             ]
             if cfg.temporal_attention:
                 layers.append(
-                    TemporalTransformer(ch, heads, dim_head, cfg.temporal_transformer_depth, drop, groups)
+                    TemporalTransformer(ch, heads, dim_head, cfg.temporal_transformer_depth, drop, groups,
+                                        frame_position=cfg.temporal_frame_position)
                 )
             return layers
 
@@ -193,6 +194,7 @@ class UNet3D(nn.Module):
                         drop,
                         groups,
                         pointwise_conv_proj=True,
+                        frame_position=cfg.temporal_frame_position,
                     )
                 ]
             )

@@ -170,7 +170,27 @@ def teacher_losses(
     return {"loss": weighted, "mse": per_clip.mean().detach()}
 
 
-def teacher_stage(cfg: Config, run_dir: str | Path, vae_path: str | Path, encoder=None) -> Stage:
+def initial_weights(model: UNet3D, init: str | Path) -> None:
+    """Load a teacher's weights (a checkpoint's EMA, else its model; or a final/ folder) into `model`.
+
+    The new model may add parameters that start at zero (unet.temporal_frame_position), so it computes
+    what the old one did; anything else that differs is refused, naming the keys.
+    """
+    init = Path(init)
+    weights = next((p for p in (init / "ema.safetensors", init / "model.safetensors", init) if p.is_file()), None)
+    if weights is None:
+        raise FileNotFoundError(f"--init {init}: no ema.safetensors or model.safetensors there")
+    missing, unexpected = model.load_state_dict(load_file(str(weights)), strict=False)
+    not_new = [k for k in missing if ".frame_position." not in k]
+    if unexpected or not_new:
+        raise ValueError(f"--init {init}: its UNet differs beyond zero-initialised additions; missing "
+                         f"{not_new[:5]}, unexpected {unexpected[:5]}")
+    print(f"[teacher] initialised from {weights} ({len(missing)} new zero-initialised tensors)", flush=True)
+
+
+def teacher_stage(
+    cfg: Config, run_dir: str | Path, vae_path: str | Path, encoder=None, init: str | Path | None = None
+) -> Stage:
     """The teacher's Stage: cache (built once, by rank 0 first), fresh UNet (seeded), batches, loss."""
     run_dir = Path(run_dir)
     _, scale, vae_cfg = load_vae(vae_path)
@@ -181,13 +201,17 @@ def teacher_stage(cfg: Config, run_dir: str | Path, vae_path: str | Path, encode
         cache = build_cache(cfg, vae_path, encoder, run_dir / "cache")
     abar = noise_schedule(cfg).alphas_cumprod_torch()
     torch.manual_seed(cfg.teacher_training.seed)
+    model = build_unet(cfg)
+    if init is not None:
+        initial_weights(model, init)
     return Stage(
         kind="teacher",
-        model=build_unet(cfg),
+        model=model,
         batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world),
         loss_fn=lambda m, batch, gen: teacher_losses(m, batch, gen, cfg, abar),
         frozen=STUDENT_ONLY,
-        extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())},
+        extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())}
+        | ({"initialised_from": str(Path(init).resolve())} if init is not None else {}),
     )
 
 
@@ -198,9 +222,13 @@ def train_teacher(
     resume: str | None = None,
     encoder=None,
     interrupt_after: int | None = None,
+    init: str | Path | None = None,
 ) -> Path:
-    """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights)."""
-    stage = teacher_stage(cfg, run_dir, vae_path, encoder)
+    """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights).
+
+    init: start from another teacher's weights (see initial_weights) instead of a seeded init.
+    """
+    stage = teacher_stage(cfg, run_dir, vae_path, encoder, init)
     return train_stage(stage, cfg, cfg.teacher_training, run_dir, resume, interrupt_after=interrupt_after)
 
 
