@@ -237,8 +237,11 @@ def micro_networks(seed: int = 0) -> Networks:
     """A complete, randomly initialised micro model: every graph of a real package, ~1-2 MB in all."""
     torch.manual_seed(seed)
     # Narrower than the `micro` training preset: the package must stay ~2 MB with its gradient graph.
+    # Multiscale noise: the browser tests then run the engine's multiscale sampling path against the
+    # reference sampler (the demo package keeps the white-noise path under test).
     cfg = resolve_config("micro", overrides=["text.embed_dim=16", "unet.context_dim=16", "unet.model_channels=8",
-                                             "unet.num_head_channels=4", "unet.init_attn_heads=2"])
+                                             "unet.num_head_channels=4", "unet.init_attn_heads=2",
+                                             "teacher_training.multiscale_noise=0.8"])
     tokenizer = WordPieceTokenizer.minilm(max_length=cfg.text.max_length)
     bert = BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
                       max_position_embeddings=64)
