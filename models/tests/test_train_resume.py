@@ -72,3 +72,10 @@ def test_resume_refuses_a_different_model(setup, tmp_path: Path):
     other = resolve_config("micro", overrides=["unet.num_head_channels=4"])
     with pytest.raises(ValueError, match="'unet' config differs"):
         train_teacher(other, tmp_path, vae, resume="latest", encoder=encoder)
+    # A checkpoint saved before an option existed resumes: its config takes the option's default.
+    saved = tmp_path / "checkpoints" / "step-000002" / "config.json"
+    old = json.loads(saved.read_text())
+    del old["unet"]["temporal_frame_position"], old["teacher_training"]["multiscale_noise"]
+    saved.write_text(json.dumps(old))
+    train_teacher(cfg, tmp_path, vae, resume="latest", encoder=encoder)
+    assert (tmp_path / "final" / "model.safetensors").is_file()

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import Config, LoggingConfig, TrainingConfig
+from ..config import Config, LoggingConfig, TrainingConfig, config_from_dict
 from . import checkpoint as ckpt
 
 
@@ -271,7 +271,8 @@ _MODEL_SECTIONS = ("geometry", "text", "vae", "unet", "schedule")
 
 
 def _check_same_model(checkpoint: Path, cfg: Config) -> None:
-    saved = json.loads((checkpoint / "config.json").read_text())
+    # Through the config classes: an option added since the checkpoint was saved takes its default.
+    saved = config_from_dict(json.loads((checkpoint / "config.json").read_text())).to_dict()
     now = cfg.to_dict()
     for section in _MODEL_SECTIONS:
         if saved.get(section) != now[section]:
