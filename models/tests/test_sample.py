@@ -110,3 +110,61 @@ def test_sample_command_writes_mp4_frames_and_grid(micro_teacher: Path, tmp_path
     assert (out / "sample_000.mp4").is_file() and (out / "grid.png").is_file()
     assert len(list((out / "sample_000_frames").glob("frame_*.png"))) == 4  # micro: 4 frames
     assert str(out / "sample_000.mp4") in proc.stdout  # the command says where its outputs went
+
+
+def test_caption_override_tells_a_caption_led_teacher_from_a_clip_led_one():
+    """eval-teacher's SDEdit check on toy denoisers whose x0 is known exactly (CFG off, identity VAE):
+    one draws the clip its caption describes, the other reads every word but the direction."""
+    import dataclasses
+
+    from t2v_turbo.data.captions import short_caption
+    from t2v_turbo.data.render import render_clip
+    from t2v_turbo.data.scene import Background, Scene, SceneObject
+    from t2v_turbo.evaluate import caption_override
+    from t2v_turbo.train.teacher import noise_schedule
+
+    cfg = resolve_config("demo")
+    scenes = [
+        Scene(Background("solid", ["white"]), [SceneObject("circle", "red", "right", "slow", (0.5, 0.5), 0.14)]),
+        Scene(Background("solid", ["black"]), [SceneObject("square", "yellow", "down", "slow", (0.5, 0.5), 0.14)]),
+        Scene(Background("solid", ["white"]), [SceneObject("star", "blue", "rotate", "fast", (0.5, 0.5), 0.14)]),
+    ]
+
+    def clip(scene):  # (3, T, H, W) in [-1, 1]: the "latent" of an identity VAE
+        frames = render_clip(scene.to_dict(), cfg.geometry)
+        return torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 127.5 - 1.0
+
+    captions = {}  # caption -> the clip it describes, from the scene's own start (mid-frame: both ways fit)
+    for s in scenes:
+        o = s.objects[0]
+        for motion in {o.motion, {"right": "left", "down": "up"}.get(o.motion, o.motion)}:
+            moved = dataclasses.replace(s, objects=[dataclasses.replace(o, motion=motion)])
+            captions[short_caption(moved)] = clip(moved)
+    names = ["", *captions]
+
+    class Encoder:  # context (1, 1, 1) = the caption's index
+        def encode(self, texts):
+            return torch.tensor([[[float(names.index(t))]] for t in texts]), None
+
+    class Identity:
+        def decode(self, z):
+            return z
+
+    abar = noise_schedule(cfg).alphas_cumprod_torch().float()
+    latents = torch.stack([clip(s) for s in scenes])
+
+    def toy(follows_caption: bool):
+        def unet(z, t, context, fps):
+            a = abar[t.long()].view(-1, 1, 1, 1, 1)
+            if follows_caption:
+                x0 = torch.stack([captions[names[int(c)]] if int(c) else latents[0] for c in context[:, 0, 0]])
+            else:  # reads colour and shape, not the direction: always the scene's own clip
+                x0 = torch.stack([latents[next(i for i, sc in enumerate(scenes) if sc.objects[0].color in names[int(c)])]
+                                  if int(c) else latents[0] for c in context[:, 0, 0]])
+            return (z - a.sqrt() * x0) / (1 - a).sqrt()
+        return unet
+
+    led = caption_override(toy(True), Identity(), 1.0, Encoder(), cfg, latents, scenes, steps=10, guidance=0.0)
+    assert led == {"start": 900, "clips": 2, "true_followed": 2, "steered": 2, "kept": 0}  # rotate is skipped
+    blind = caption_override(toy(False), Identity(), 1.0, Encoder(), cfg, latents, scenes, steps=10, guidance=0.0)
+    assert blind == {"start": 900, "clips": 2, "true_followed": 2, "steered": 0, "kept": 2}

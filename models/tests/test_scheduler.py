@@ -72,6 +72,12 @@ def test_ddim_sampler_recovers_the_point_mass():
 
     out = sample_ddim(eps_fn, torch.randn(256, dtype=torch.float64), abar_np, steps=50)
     torch.testing.assert_close(out, x0, rtol=1e-6, atol=1e-6)
+    # From a clip noised to t = 900 (SDEdit), only the grid's timesteps <= 900 run, and it lands on x0.
+    seen = []
+    z_900 = abar[900].sqrt() * x0 + (1 - abar[900]).sqrt() * torch.randn(256, dtype=torch.float64)
+    out = sample_ddim(lambda z, t: seen.append(t) or eps_fn(z, t), z_900, abar_np, steps=50, start=900)
+    assert seen[0] == 881 and seen[-1] == 1 and len(seen) == 45
+    torch.testing.assert_close(out, x0, rtol=1e-6, atol=1e-6)
 
 
 def test_cfg_convention():

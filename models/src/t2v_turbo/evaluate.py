@@ -116,6 +116,62 @@ def calibrate(cfg, clips: int = 120) -> dict:
     return {"clips": n, "color_accuracy": color_hits / n, "motion_accuracy": motion_hits / n}
 
 
+OVERRIDE_T = 900  # where the layout is mostly noise: a caption that steers motion must act from here
+
+
+def caption_override(unet, vae, latent_scale: float, encoder, cfg, latents, scenes, start: int = OVERRIDE_T,
+                     steps: int = 50, guidance: float = 7.5, seed: int = 0) -> dict:
+    """Does the caption, or the noisy clip, decide the motion? (SDEdit with a wrong direction.)
+
+    Each held-out clip that moves left/right/up/down is noised to `start` (the teacher's training
+    noise), then denoised (DDIM + CFG, the grid's steps <= start) once with its true short caption and
+    once with the opposite direction. A teacher that follows motion words turns the second towards
+    the caption ("steered"); one that reads the motion off z_t keeps the clip's own ("kept").
+    latents (N, C, T, h, w), scaled; scenes from eval/caption_probe.probe_clips.
+    """
+    import dataclasses
+
+    import torch
+
+    from .data.captions import short_caption
+    from .diffusion.ddim import cfg as guided
+    from .diffusion.ddim import sample_ddim
+    from .diffusion.multiscale_noise import multiscale_noise
+    from .eval.caption_probe import OPPOSITE_MOTION
+    from .sample import to_uint8
+    from .train.teacher import noise_schedule
+
+    abar = noise_schedule(cfg).alphas_cumprod()
+    uncond = encoder.encode([""])[0].float()
+    fps = torch.full((2,), float(cfg.geometry.fps))
+    generator = torch.Generator().manual_seed(seed)
+    counts = {"clips": 0, "true_followed": 0, "steered": 0, "kept": 0}
+    for x0, scene in zip(latents, scenes, strict=True):
+        obj = scene.objects[0]
+        if obj.motion not in TRANSLATIONS:
+            continue
+        noise = multiscale_noise((1, *x0.shape), generator, cfg.teacher_training.multiscale_noise)
+        z = float(np.sqrt(abar[start])) * x0[None] + float(np.sqrt(1 - abar[start])) * noise  # (1, C, T, h, w)
+        opposite = dataclasses.replace(scene, objects=[dataclasses.replace(obj, motion=OPPOSITE_MOTION[obj.motion])])
+        measured = []
+        for caption in (short_caption(scene), short_caption(opposite)):
+            both = torch.cat([encoder.encode([caption])[0].float(), uncond])  # (2, L, D)
+
+            def eps_fn(zz, t, both=both):
+                eps_c, eps_u = unet(torch.cat([zz, zz]), torch.full((2,), float(t)), both, fps).chunk(2)
+                return guided(eps_c, eps_u, guidance)
+
+            with torch.no_grad():
+                out = sample_ddim(eps_fn, z, abar, steps, start=start)
+                frames = to_uint8(vae.decode(out / latent_scale).clamp(-1, 1)[0])
+            measured.append(measure_clip(frames, obj.color)["motion"])
+        counts["clips"] += 1
+        counts["true_followed"] += measured[0] == obj.motion
+        counts["steered"] += measured[1] == OPPOSITE_MOTION[obj.motion]
+        counts["kept"] += measured[1] == obj.motion
+    return {"start": start, **counts}
+
+
 def plot_losses(runs: dict[str, Path], path: Path) -> Path | None:
     """Loss curves from the runs' TensorBoard scalars (raw and smoothed) as one PNG."""
     import matplotlib
@@ -201,6 +257,10 @@ def evaluate_teacher(
         return summary
     s = cfg.sampling
     steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
+    override = caption_override(unet, vae, scale, encoder, cfg, latents, scenes, steps=steps, guidance=guidance)
+    print(f"[eval] opposite direction in the caption from t={override['start']}: steered {override['steered']} "
+          f"of {override['clips']} clips, kept the clip's own motion in {override['kept']} (true caption: "
+          f"{override['true_followed']} follow)", flush=True)
     seed = s.seed if seed is None else seed
     kinds = kinds or ["seen", "paraphrase", "unseen-combination"]
     prompts = [p for p in EVAL_PROMPTS if p["kind"] in kinds]
@@ -243,6 +303,7 @@ def evaluate_teacher(
         "checks_on_ground_truth": calibrate(cfg),
         "caption_probe": probe,
         "layout_leak": leak,
+        "caption_override": override,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
         "results": results,

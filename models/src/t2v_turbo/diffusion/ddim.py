@@ -36,10 +36,16 @@ def sample_ddim(
     z_T: torch.Tensor,
     alphas_cumprod: np.ndarray,
     steps: int = 50,
+    start: int | None = None,
 ) -> torch.Tensor:
-    """DDIM from pure noise z_T to x0 in `steps` evaluations of eps_fn(z, t) (CFG inside eps_fn)."""
+    """DDIM from pure noise z_T to x0 in `steps` evaluations of eps_fn(z, t) (CFG inside eps_fn).
+
+    start: z_T is a clip noised to timestep `start` (SDEdit); only the grid's timesteps <= start run.
+    """
     abar = torch.from_numpy(alphas_cumprod).to(z_T.dtype)
     ts = ddim_timesteps(len(alphas_cumprod), steps)
+    if start is not None:
+        ts = ts[ts <= start]
     z = z_T
     for i, t in enumerate(ts.tolist()):
         prev = abar[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0, dtype=z_T.dtype)
