@@ -108,6 +108,26 @@ test.describe('reference video', () => {
     });
   }
 
+  test('a reference picked before the model is known follows the model that then loads', async ({ page }) => {
+    // Hold the micro manifest back so the pick sees the defaults (16 frames: a 2 s window), as on a
+    // slow connection or a busy machine; once micro (4 frames) is known, the window becomes its 0.5 s.
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route('**/models/micro/manifest.json', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(STUDIO);
+    await pick(page, 'good.mp4');
+    const windowText = page.getByTestId('reference-window-text');
+    await expect(windowText).toHaveText(/^16 frames from 0\.00 s to 2\.00 s$/);
+    release();
+    await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
+    await expect(page.getByTestId('reference-ready')).toBeVisible();
+  });
+
   test('a video dropped on the panel is taken like a chosen one', async ({ page }) => {
     await page.goto(STUDIO);
     const bytes = [...readFileSync(fixture('good.mp4'))];

@@ -77,7 +77,9 @@ def test_four_step_onnx_generation_equals_the_pytorch_sampler(net, manifest):
         return unet(z, torch.tensor([float(t)]), context, torch.tensor([w]), torch.tensor([m]))
 
     timesteps = inference_timesteps(cfg.schedule.num_train_timesteps, 200, steps)
-    z = sample_lcm(eps_fn, (1, *cfg.latent_shape), abar, timesteps, seed)
+    # The package's noise (micro declares multiscale noise, so this also checks that path end to end).
+    assert manifest["schedule"]["multiscale_noise"] == cfg.teacher_training.multiscale_noise == 0.8
+    z = sample_lcm(eps_fn, (1, *cfg.latent_shape), abar, timesteps, seed, multiscale=0.8)
     with torch.no_grad():
         video = VaeDecoderGraph(net.vae)(z / manifest["latent"]["scale"])
     expected = to_rgba(video.numpy())

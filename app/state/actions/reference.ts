@@ -10,6 +10,8 @@ import { messageOf, notifyEngineFailure } from './failure';
 let open: OpenReference | undefined;
 /** Bumped on every pick/decode so a slow older decode cannot overwrite a newer one. */
 let generation = 0;
+/** Whether the user moved the window; until then it is the model's clip length from 0 s, whichever model loads. */
+let windowChosen = false;
 let decodeTimer: ReturnType<typeof setTimeout> | undefined;
 /** The extraction in flight and the decoded frames it is for, shared by everyone who asks meanwhile. */
 let extracting: { framesId: string | undefined; promise: Promise<string | undefined> } | undefined;
@@ -17,6 +19,7 @@ let extracting: { framesId: string | undefined; promise: Promise<string | undefi
 export async function pickReference(file: File): Promise<void> {
   const s = studio.getState();
   const mine = ++generation;
+  windowChosen = false;
   closeCurrent();
   s.referencePicked(file.name, file.size);
   const frames = s.create.limits.frames;
@@ -40,6 +43,7 @@ export function setWindow(requested: { start: number; end: number }): void {
   if (!info || !open) return;
   const window = clampWindow(requested, info, s.create.limits.frames);
   s.setReferenceWindow(window);
+  windowChosen = true;
   clearTimeout(decodeTimer);
   const mine = ++generation;
   decodeTimer = setTimeout(() => void decode(mine), 250);
@@ -64,6 +68,11 @@ async function decode(mine: number): Promise<void> {
     if (old) dropClip(old);
     dropMotion();
     studio.getState().referenceDecoded(framesId);
+    // A model (or the bundled manifest) that arrived while decoding may want other frames or a window.
+    if (wantedWindow() && !matchesModel(clip.frameCount)) {
+      void referenceModelChanged();
+      return;
+    }
     void ensureMotionExtracted();
   } catch (e) {
     if (mine !== generation) return;
@@ -81,13 +90,31 @@ export async function referenceModelChanged(): Promise<void> {
   dropMotion();
   const framesId = s.reference.framesId;
   const decoded = framesId ? peekClip(framesId) : undefined;
-  if (decoded?.frameCount !== s.create.limits.frames && s.reference.info) {
-    const window = clampWindow(s.reference.window, s.reference.info, s.create.limits.frames);
+  const window = wantedWindow();
+  if (window && !matchesModel(decoded?.frameCount)) {
     s.setReferenceWindow(window);
     await decode(++generation); // extracts motion when done
     return;
   }
   await ensureMotionExtracted();
+}
+
+/** The window the current model asks for: the user's, kept inside the video, or the default one. */
+function wantedWindow(): { start: number; end: number } | undefined {
+  const s = studio.getState();
+  const info = s.reference.info;
+  if (!info) return undefined;
+  const { frames, fps } = s.create.limits;
+  return windowChosen ? clampWindow(s.reference.window, info, frames) : defaultWindow(info, frames, fps);
+}
+
+/** Whether frames decoded as `frameCount` over the current window are what the current model wants. */
+function matchesModel(frameCount: number | undefined): boolean {
+  const s = studio.getState();
+  const want = wantedWindow();
+  const have = s.reference.window;
+  const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-6; // seconds
+  return frameCount === s.create.limits.frames && near(want?.start, have.start) && near(want?.end, have.end);
 }
 
 function fail(e: unknown): void {
