@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .embeddings import timestep_embedding
+
 
 class CrossAttention(nn.Module):
     """Multi-head attention; self-attention when context is None. q/k/v have no bias, as in VC2."""
@@ -135,15 +137,6 @@ class PointwiseConv1d(nn.Module):
         return F.linear(x, self.weight[:, :, 0], self.bias)
 
 
-def frame_sinusoids(frames: int, dim: int) -> torch.Tensor:
-    """(T, dim) transformer position code of frame indices: sin and cos at geometric frequencies."""
-    half = dim // 2
-    freqs = torch.exp(-torch.log(torch.tensor(10000.0)) * torch.arange(half, dtype=torch.float32) / half)
-    angles = torch.arange(frames, dtype=torch.float32)[:, None] * freqs[None]  # (T, half)
-    code = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
-    return F.pad(code, (0, dim - 2 * half))
-
-
 def _zero_(module: nn.Module) -> nn.Module:
     for p in module.parameters():
         nn.init.zeros_(p)
@@ -226,7 +219,8 @@ class TemporalTransformer(nn.Module):
         tokens = normed.permute(0, 3, 2, 1).reshape(-1, frames, c)  # (B*H*W, T, C)
         tokens = self.proj_in(tokens)
         if self.frame_position is not None:
-            tokens = tokens + self.frame_position(frame_sinusoids(frames, tokens.shape[-1]).to(tokens))  # (T, inner)
+            index = torch.arange(frames, device=tokens.device)
+            tokens = tokens + self.frame_position(timestep_embedding(index, tokens.shape[-1]).to(tokens))  # (T, inner)
         maps = []
         for block in self.transformer_blocks:
             tokens, probs = block(tokens, None, return_attn)
