@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..diffusion.ddim import ddim_timesteps
-from ..diffusion.noise import gaussian_like
+from ..diffusion.noise import multiscale_gaussian_like
 from ..export.reference_sampler import PackageSampler, to_rgba
 from .stats import summarize
 
@@ -91,7 +91,7 @@ def time_teacher(
         t0 = time.perf_counter()
         both = np.concatenate([sampler.encode_text(prompt), sampler.encode_text("")])  # (2, L, D)
         times["text"] = time.perf_counter() - t0
-        z = gaussian_like(shape, seed, 0)
+        z = multiscale_gaussian_like(shape, seed, 0, sampler.multiscale)  # the noise the models learnt
         t1 = time.perf_counter()
         for i, t in enumerate(ts.tolist()):
             eps = teacher.run(
