@@ -51,7 +51,8 @@ def test_vae_loss_decreases_and_is_measured(tmp_path: Path):
     assert meta["extras"]["psnr_mean"] > 0 and scale == pytest.approx(1 / meta["extras"]["latent_std"])
 
 
-def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path):
+@pytest.mark.parametrize("multiscale", [0.0, 0.8], ids=["white-noise", "multiscale-noise"])
+def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path, multiscale: float):
     cfg = resolve_config(
         "micro",
         overrides=[
@@ -59,6 +60,7 @@ def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path):
             "teacher_training.checkpoint_every=40",
             "teacher_training.batch_size=4",
             "teacher_training.lr=1e-3",
+            f"teacher_training.multiscale_noise={multiscale}",
         ],
     )
     abar = noise_schedule(cfg).alphas_cumprod_torch()
@@ -79,6 +81,7 @@ def test_teacher_loss_decreases(micro_vae: Path, tmp_path: Path):
     after = eval_loss(unet)
     assert after < 0.9 * before, (before, after)
     assert extras["latent_scale"] == pytest.approx(scale)
+    assert saved_cfg.teacher_training.multiscale_noise == multiscale  # what its samplers will draw
     # The student-only projections were frozen at their initial values: the teacher ignores w, motion.
     assert torch.count_nonzero(unet.combine_proj.weight) == 0
 
