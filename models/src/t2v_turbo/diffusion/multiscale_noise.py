@@ -19,10 +19,10 @@ noise, and discount 0 draws exactly `torch.randn` (the generator's stream includ
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
+
+from .noise import multiscale_levels, multiscale_weights
 
 
 def multiscale_noise(shape: tuple[int, ...], generator: torch.Generator, discount: float) -> torch.Tensor:
@@ -35,13 +35,11 @@ def multiscale_noise(shape: tuple[int, ...], generator: torch.Generator, discoun
     if len(shape) != 5:
         raise ValueError(f"multiscale noise needs a (B, C, T, h, w) shape, got {tuple(shape)}")
     b, c, *full = shape
-    total, level = 1.0, 1
-    while True:
+    levels = multiscale_levels(*full)  # the seeded sampler noise's levels and weights, shared
+    weights = multiscale_weights(discount, levels)
+    noise = float(weights[0]) * noise
+    for level in range(1, levels + 1):
         coarse_size = [max(1, n >> level) for n in full]
-        weight = discount**level
         coarse = torch.randn((b, c, *coarse_size), generator=generator)  # (B, C, T', h', w')
-        noise = noise + weight * F.interpolate(coarse, size=full, mode="nearest")
-        total += weight**2
-        if all(n == 1 for n in coarse_size):
-            return noise / math.sqrt(total)
-        level += 1
+        noise = noise + float(weights[level]) * F.interpolate(coarse, size=full, mode="nearest")
+    return noise
