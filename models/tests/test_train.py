@@ -12,7 +12,15 @@ import torch
 from t2v_turbo.config import resolve_config
 from t2v_turbo.train import checkpoint as ckpt
 from t2v_turbo.train.loop import Stage, TrainingDiverged, train_stage
-from t2v_turbo.train.teacher import build_unet, load_teacher, noise_schedule, teacher_losses, train_teacher
+from t2v_turbo.train.teacher import (
+    build_unet,
+    load_teacher,
+    noise_schedule,
+    teacher_losses,
+    train_teacher,
+    epsilon_loss_weight,
+    training_timesteps,
+)
 from t2v_turbo.train.vae import build_vae, dataset, frame_batch, load_vae, train_vae, vae_losses
 
 
@@ -102,6 +110,32 @@ def _vae_stage(cfg, poison_step: int | None = None, term: str = "kl") -> Stage:
         return terms
 
     return Stage(kind="vae", model=build_vae(cfg), batch_fn=batch_fn, loss_fn=loss_fn)
+
+
+def test_high_noise_share_visits_the_top_band_more_and_defaults_to_the_old_draws():
+    tt = resolve_config("demo").teacher_training
+    uniform = training_timesteps(4096, 1000, torch.Generator().manual_seed(3), tt)
+    assert torch.equal(uniform, torch.randint(0, 1000, (4096,), generator=torch.Generator().manual_seed(3)))
+    tt.high_noise_share, tt.high_noise_from = 0.5, 800
+    t = training_timesteps(4096, 1000, torch.Generator().manual_seed(3), tt)
+    assert t.min() >= 0 and t.max() <= 999
+    # 0.5 + 0.5 * 0.2 = 0.6 of the draws land in [800, 1000); the band stays uniform within itself.
+    band = t[t >= 800]
+    assert abs(band.numel() / 4096 - 0.6) < 0.03
+    assert abs(band.float().mean().item() - 899.5) < 5
+    tt.high_noise_share = 1.0
+    assert training_timesteps(256, 1000, torch.Generator().manual_seed(3), tt).min() >= 800
+
+
+def test_snr_weight_floor_lifts_only_the_high_noise_steps():
+    tt = resolve_config("demo").teacher_training
+    snr = torch.tensor([0.005, 0.02, 0.05, 1.0, 5.0, 50.0])
+    assert torch.allclose(epsilon_loss_weight(snr, tt), torch.tensor([1, 1, 1, 1, 1, 0.1]))
+    tt.snr_weight_floor = 0.05
+    # x0-space weight clamp(SNR, 0.05, 5): epsilon weight 10x at SNR 0.005, unchanged from SNR 0.05 on.
+    assert torch.allclose(epsilon_loss_weight(snr, tt), torch.tensor([10, 2.5, 1, 1, 1, 0.1]))
+    tt.min_snr_gamma, tt.snr_weight_floor = 0.0, 0.0
+    assert torch.equal(epsilon_loss_weight(snr, tt), torch.ones(6))
 
 
 def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path: Path):

@@ -158,6 +158,14 @@ def test_frame_position_starts_silent_then_tells_frames_apart(tmp_path: Path):
     change = after - before  # (B, C, T, h, w): what the frame index now adds, different per frame
     assert change.abs().max() > 1e-3
     assert (change[:, :, 1] - change[:, :, 2]).abs().max() > 1e-3
+    # Started at 0.5 x identity instead, the loaded model tells frames apart from its first step.
+    seeded = UNet3D(dataclasses.replace(cfg_pos, temporal_frame_position_init=0.5)).eval()
+    initial_weights(seeded, tmp_path)
+    weights = [p for n, p in seeded.named_parameters() if n.endswith(".frame_position.weight")]
+    assert all(torch.equal(w, 0.5 * torch.eye(w.shape[0])) for w in weights)
+    with torch.no_grad():
+        added = seeded(same, t, ctx, fps) - plain(same, t, ctx, fps)  # (B, C, T, h, w)
+    assert (added[:, :, 1] - added[:, :, 2]).abs().max() > 1e-3
     # Anything beyond the new zero-initialised tensors is refused, by name.
     other = dataclasses.replace(cfg.unet, model_channels=8, norm_groups=4, num_head_channels=8)
     with pytest.raises((ValueError, RuntimeError), match="init|size mismatch"):

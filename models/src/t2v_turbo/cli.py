@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory (cache/, checkpoints/, tb/, final/)")
     p.add_argument("--vae", required=True, help="the VAE's final/ folder (from train-vae)")
     p.add_argument("--init", default=None,
-                   help="start from another teacher's weights (a checkpoint or final/ folder); new "
-                        "zero-initialised parameters such as unet.temporal_frame_position may be added")
+                   help="start from another teacher's weights (a checkpoint or final/ folder); the "
+                        "frame-position projections of unet.temporal_frame_position may be added")
     _config_args(p)
     _resume_arg(p)
 

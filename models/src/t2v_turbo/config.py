@@ -92,6 +92,8 @@ class UNetConfig:
     temporal_attention: bool = True
     # A zero-initialised projection of each frame's index into every temporal transformer (not in VC2)
     temporal_frame_position: bool = False
+    # Its projection starts at this times the identity (0: zero, an old teacher loads exactly)
+    temporal_frame_position_init: float = 0.0
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
@@ -151,8 +153,15 @@ class TeacherTrainingConfig(TrainingConfig):
     ema_decay: float = 0.998  # averages the last ~500 steps: a longer window would lag a short run
     text_dropout: float = 0.1  # share of empty prompts, for classifier-free guidance
     min_snr_gamma: float = 5.0  # Min-SNR loss weighting (Hang et al. 2023), ~3x faster convergence; 0 = off
+    # Raises the weight of high-noise timesteps: x0-space weight clamp(SNR, floor, gamma) instead of
+    # min(SNR, gamma), i.e. epsilon weight floor / SNR once SNR < floor (0.05: t > ~770); 0 = off
+    snr_weight_floor: float = 0.0
     # Coarse-scale noise (diffusion/multiscale_noise.py): hides the layout that abar_999 > 0 leaks; 0 = white
     multiscale_noise: float = 0.0
+    # Share of t drawn from the top band [high_noise_from, T) instead of U{0..T-1}: where a sample's
+    # layout and motion are decided and z_t no longer shows them, so the caption must; 0 = uniform
+    high_noise_share: float = 0.0
+    high_noise_from: int = 800
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
 
 
@@ -247,13 +256,21 @@ class Config:
             raise ConfigError(
                 f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
             )
-        for key in ("data.degrade_prob", "teacher_training.text_dropout", "teacher_training.degrade_prob"):
+        for key in ("data.degrade_prob", "teacher_training.text_dropout", "teacher_training.degrade_prob",
+                    "teacher_training.high_noise_share"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key} must lie in [0, 1], got {v}")
         if not 0.0 <= self.teacher_training.multiscale_noise < 1.0:
             raise ConfigError(f"teacher_training.multiscale_noise must lie in [0, 1), got "
                               f"{self.teacher_training.multiscale_noise}")
+        tt = self.teacher_training
+        if tt.snr_weight_floor < 0 or (tt.snr_weight_floor > 0 and tt.snr_weight_floor >= tt.min_snr_gamma):
+            raise ConfigError(f"teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "
+                              f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
+        if not 0 <= self.teacher_training.high_noise_from < self.schedule.num_train_timesteps:
+            raise ConfigError(f"teacher_training.high_noise_from must lie in [0, "
+                              f"{self.schedule.num_train_timesteps}), got {self.teacher_training.high_noise_from}")
         return self
 
 

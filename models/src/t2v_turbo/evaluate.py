@@ -116,6 +116,7 @@ def calibrate(cfg, clips: int = 120) -> dict:
     return {"clips": n, "color_accuracy": color_hits / n, "motion_accuracy": motion_hits / n}
 
 
+LEAK_TIMESTEPS = (900, 950, 999)  # how much of the clip z_t still shows, up to where sampling starts
 OVERRIDE_T = 900  # where the layout is mostly noise: a caption that steers motion must act from here
 
 
@@ -244,15 +245,21 @@ def evaluate_teacher(
     )
     print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
           flush=True)
-    leak = layout_leak(lambda z, t, c: unet(z, t, c, fps), encoder.encode([""])[0].float(), latents,
-                       noise_schedule(cfg).alphas_cumprod_torch())
-    print(f"[eval] read from z_{leak['t']} with the empty caption (cosine with the clip): whole "
-          f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion {leak['motion']:.2f}",
-          flush=True)
+    leaks = [
+        layout_leak(lambda z, t, c: unet(z, t, c, fps), encoder.encode([""])[0].float(), latents,
+                    noise_schedule(cfg).alphas_cumprod_torch(), timestep=t,
+                    multiscale=cfg.teacher_training.multiscale_noise)
+        for t in LEAK_TIMESTEPS
+    ]
+    for leak in leaks:
+        print(f"[eval] read from z_{leak['t']} with the empty caption (cosine with the clip): whole "
+              f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion "
+              f"{leak['motion']:.2f}", flush=True)
+    leak = leaks[-1]  # t = 999, where sampling starts
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
         summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
-                   "probe_clips": len(scenes)}
+                   "layout_leak_by_t": leaks, "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
     s = cfg.sampling
@@ -303,6 +310,7 @@ def evaluate_teacher(
         "checks_on_ground_truth": calibrate(cfg),
         "caption_probe": probe,
         "layout_leak": leak,
+        "layout_leak_by_t": leaks,
         "caption_override": override,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),

@@ -129,6 +129,7 @@ def layout_leak(
     abar: torch.Tensor,
     timestep: int | None = None,
     seed: int = 0,
+    multiscale: float = 0.0,
 ) -> dict[str, float]:
     """How much of a clip the denoiser recovers from z_t alone, with the empty caption, at the top t.
 
@@ -136,11 +137,13 @@ def layout_leak(
     diffusion/multiscale_noise.py). A denoiser that reads the clip out of that residue has not had to
     make the layout from the caption. Returns the mean cosine, over clips, between x0_hat - mean and
     x0 - mean ("clip"), the same for the frame-averaged layout ("layout") and for each frame's
-    deviation from it, which carries the motion ("motion"). empty_context: (1, L, D).
+    deviation from it, which carries the motion ("motion"). empty_context: (1, L, D). multiscale: the
+    training noise's discount, as in caption_probe (a multiscale teacher fed white noise would see
+    coarse structure it was never shown hidden, and read more than it does when sampling).
     """
     t = abar.shape[0] - 1 if timestep is None else timestep
     b = latents.shape[0]
-    noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(seed))
+    noise = multiscale_noise(tuple(latents.shape), torch.Generator().manual_seed(seed), multiscale)
     steps = torch.full((b,), t, dtype=torch.long)
     z_t = add_noise(latents, noise, steps, abar)
     x0_hat = predicted_x0(z_t, denoiser(z_t, steps.float(), empty_context.expand(b, -1, -1)), abar[t])

@@ -184,7 +184,10 @@ class TemporalTransformer(nn.Module):
     `frame_position` adds a projected sinusoid of each frame's index to its tokens (AnimateDiff's
     motion modules do the same; VC2 has none): self-attention alone cannot tell frame 3 from frame 12,
     and "moving right" asks for a different placement in each. The projection starts at zero, so a
-    checkpoint without it loads and computes exactly as before (`train-teacher --init`).
+    checkpoint without it loads and computes exactly as before (`train-teacher --init`), or at
+    `frame_position_init` times the identity: from zero its gradient averages out over clips moving
+    either way (the sign of what it should add depends on the caption, which it cannot see), while a
+    sinusoid already present lets the attention weights learn the caption-dependent use of it.
     """
 
     def __init__(
@@ -197,10 +200,14 @@ class TemporalTransformer(nn.Module):
         norm_groups: int = 32,
         pointwise_conv_proj: bool = False,
         frame_position: bool = False,
+        frame_position_init: float = 0.0,
     ):
         super().__init__()
         inner = heads * dim_head
         self.frame_position = _zero_(nn.Linear(inner, inner)) if frame_position else None
+        if self.frame_position is not None and frame_position_init:
+            with torch.no_grad():
+                self.frame_position.weight.copy_(frame_position_init * torch.eye(inner))
         self.norm = nn.GroupNorm(norm_groups, channels, eps=1e-6)
         proj = PointwiseConv1d if pointwise_conv_proj else nn.Linear
         self.proj_in = proj(channels, inner)

@@ -175,7 +175,8 @@ class UNet3D(nn.Module):
             if cfg.temporal_attention:
                 layers.append(
                     TemporalTransformer(ch, heads, dim_head, cfg.temporal_transformer_depth, drop, groups,
-                                        frame_position=cfg.temporal_frame_position)
+                                        frame_position=cfg.temporal_frame_position,
+                                        frame_position_init=cfg.temporal_frame_position_init)
                 )
             return layers
 
@@ -195,6 +196,7 @@ class UNet3D(nn.Module):
                         groups,
                         pointwise_conv_proj=True,
                         frame_position=cfg.temporal_frame_position,
+                        frame_position_init=cfg.temporal_frame_position_init,
                     )
                 ]
             )

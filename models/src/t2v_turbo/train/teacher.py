@@ -1,7 +1,8 @@
 """Stage 2: the teacher, a VideoCrafter2-family 3D UNet trained as a latent text-to-video diffusion model.
 
 Objective (DDPM epsilon prediction, VideoCrafter2's schedule): x0 = latent_scale * VAE mean of a clip,
-t ~ U{0..999}, z_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, loss = ||eps - eps_theta(z_t, t, c, fps)||^2.
+t ~ U{0..999} (optionally visiting t >= high_noise_from more often), z_t = sqrt(abar_t) x0 +
+sqrt(1 - abar_t) eps, loss = ||eps - eps_theta(z_t, t, c, fps)||^2.
 The caption c is the clip's short or dense caption (drawn per step with data.caption_mix) and is
 replaced by the empty prompt with probability text_dropout, which makes classifier-free guidance
 possible at sampling. VC2's per-timestep x0 rescaling (scale_arr) is not used: the browser sampler
@@ -148,33 +149,53 @@ def teacher_batch(
     return {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
 
 
+def training_timesteps(b: int, num_timesteps: int, generator: torch.Generator, tt) -> torch.Tensor:
+    """(b,) long: t ~ U{0..T-1}, except a share `high_noise_share` drawn from U{high_noise_from..T-1}.
+
+    Each timestep keeps its minimiser; the top band is just visited more often. Its loss is tiny in x0
+    terms (SNR < 0.04 from t = 800) yet that is where pure noise becomes a layout and a trajectory.
+    With share 0 the draws are exactly the uniform ones of older runs.
+    """
+    t = torch.randint(0, num_timesteps, (b,), generator=generator)
+    if tt.high_noise_share > 0:
+        high = torch.randint(tt.high_noise_from, num_timesteps, (b,), generator=generator)
+        pick = torch.rand((b,), generator=generator) < tt.high_noise_share
+        t = torch.where(pick, high, t)
+    return t
+
+
+def epsilon_loss_weight(snr: torch.Tensor, tt) -> torch.Tensor:
+    """Per-timestep weight of the epsilon loss: Min-SNR-gamma, min(SNR, gamma) / SNR, optionally
+    floored at snr_weight_floor / SNR for the high-noise steps whose epsilon loss is otherwise tiny
+    (in x0 terms their weight is SNR itself). Each timestep keeps its minimiser (the true epsilon);
+    only the balance between timesteps changes. gamma = 0: plain epsilon loss."""
+    if tt.min_snr_gamma <= 0:
+        return torch.ones_like(snr)
+    return snr.clamp(min=tt.snr_weight_floor, max=tt.min_snr_gamma) / snr
+
+
 def teacher_losses(
     model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor
 ) -> dict[str, torch.Tensor]:
     x0 = batch["latents"]  # (B, C, T, h, w)
     b = x0.shape[0]
-    t = torch.randint(0, abar.shape[0], (b,), generator=generator)
+    t = training_timesteps(b, abar.shape[0], generator, cfg.teacher_training)
     noise = multiscale_noise(tuple(x0.shape), generator, cfg.teacher_training.multiscale_noise)
     z_t = add_noise(x0, noise, t, abar)
     fps = torch.full((b,), float(cfg.geometry.fps))
     eps = model(z_t, t.float(), batch["context"], fps)
     per_clip = (eps.float() - noise).pow(2).mean(dim=(1, 2, 3, 4))  # (B,)
-    gamma = cfg.teacher_training.min_snr_gamma
-    if gamma > 0:
-        # Min-SNR-gamma for epsilon prediction: weight min(SNR, gamma) / SNR. Each timestep keeps its
-        # minimiser (the true epsilon); only the balance between timesteps changes.
-        snr = abar[t] / (1 - abar[t])
-        weighted = (per_clip * snr.clamp(max=gamma) / snr).mean()
-    else:
-        weighted = per_clip.mean()
+    snr = abar[t] / (1 - abar[t])
+    weighted = (per_clip * epsilon_loss_weight(snr, cfg.teacher_training)).mean()
     return {"loss": weighted, "mse": per_clip.mean().detach()}
 
 
 def initial_weights(model: UNet3D, init: str | Path) -> None:
     """Load a teacher's weights (a checkpoint's EMA, else its model; or a final/ folder) into `model`.
 
-    The new model may add parameters that start at zero (unet.temporal_frame_position), so it computes
-    what the old one did; anything else that differs is refused, naming the keys.
+    The new model may add the frame-position projections (unet.temporal_frame_position), which keep
+    their initial values: at zero it computes what the old one did. Anything else that differs is
+    refused, naming the keys.
     """
     init = Path(init)
     weights = next((p for p in (init / "ema.safetensors", init / "model.safetensors", init) if p.is_file()), None)
@@ -183,9 +204,9 @@ def initial_weights(model: UNet3D, init: str | Path) -> None:
     missing, unexpected = model.load_state_dict(load_file(str(weights)), strict=False)
     not_new = [k for k in missing if ".frame_position." not in k]
     if unexpected or not_new:
-        raise ValueError(f"--init {init}: its UNet differs beyond zero-initialised additions; missing "
+        raise ValueError(f"--init {init}: its UNet differs beyond the frame-position additions; missing "
                          f"{not_new[:5]}, unexpected {unexpected[:5]}")
-    print(f"[teacher] initialised from {weights} ({len(missing)} new zero-initialised tensors)", flush=True)
+    print(f"[teacher] initialised from {weights} ({len(missing)} new frame-position tensors)", flush=True)
 
 
 def teacher_stage(
