@@ -233,3 +233,53 @@ def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, frame
     torch.testing.assert_close(torch.from_numpy(outs[0]), eps, rtol=1e-4, atol=1e-4)
     for got, want in zip(outs[1:], maps, strict=True):
         torch.testing.assert_close(torch.from_numpy(got), want, rtol=1e-4, atol=1e-5)
+
+
+def test_v_prediction_head_returns_epsilon():
+    """unet.prediction = "v": the same weights' raw output read as v, turned into epsilon in forward()."""
+    import dataclasses
+
+    from t2v_turbo.train.teacher import build_unet, noise_schedule
+
+    plain, cfg = micro_unet()
+    cfg_v = dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, prediction="v"))
+    v_unet = build_unet(cfg_v).eval()
+    v_unet.load_state_dict(plain.state_dict())  # the table is a constant, not a weight
+    x, _, ctx, fps = inputs(cfg)
+    abar = noise_schedule(cfg).alphas_cumprod_torch()
+    t = torch.tensor([999.0, 3.0])[: x.shape[0]]
+    with torch.no_grad():
+        raw, eps = plain(x, t, ctx, fps), v_unet(x, t, ctx, fps)
+    a = abar[t.long()].view(-1, 1, 1, 1, 1)
+    torch.testing.assert_close(eps, a.sqrt() * raw + (1 - a).sqrt() * x, rtol=1e-6, atol=1e-6)
+    # x0 implied by that epsilon is sqrt(abar) z - sqrt(1 - abar) v: no 1/sqrt(abar) amplification.
+    x0 = (x - (1 - a).sqrt() * eps) / a.sqrt()
+    torch.testing.assert_close(x0, a.sqrt() * x - (1 - a).sqrt() * raw, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="needs the schedule"):
+        UNet3D(cfg_v.unet)
+
+
+def test_v_prediction_head_exports_to_onnx(tmp_path: Path):
+    """The v-to-epsilon lookup is plain float ops (Abs, Less, Cast, MatMul; no int64 gather):
+    onnxruntime agrees with PyTorch."""
+    import numpy as np
+
+    from t2v_turbo.export.graphs import UNetGraph
+    from t2v_turbo.export.onnx_tools import export_onnx, run_onnx
+    from t2v_turbo.train.teacher import build_unet
+
+    cfg = resolve_config("micro", overrides=['unet.prediction="v"'])
+    torch.manual_seed(0)
+    unet = build_unet(cfg).eval()
+    with torch.no_grad():
+        for p in unet.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    graph = UNetGraph(unet, fps=8.0, with_attention=False)
+    x, _, ctx, _ = inputs(cfg, batch=1)
+    feeds = {"sample": x, "timestep": torch.tensor([749.0]), "context": ctx,
+             "guidance": torch.tensor([7.5]), "motion": torch.tensor([0.5])}
+    path = export_onnx(graph, tuple(feeds.values()), tmp_path / "unet.onnx", list(feeds), ["eps"])
+    (eps,) = run_onnx(path, {k: v.numpy() for k, v in feeds.items()})
+    with torch.no_grad():
+        expected = graph(*feeds.values()).numpy()
+    np.testing.assert_allclose(eps, expected, rtol=1e-5, atol=1e-5)

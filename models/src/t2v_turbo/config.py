@@ -94,6 +94,11 @@ class UNetConfig:
     temporal_frame_position: bool = False
     # Its projection starts at this times the identity (0: zero, an old teacher loads exactly)
     temporal_frame_position_init: float = 0.0
+    # What the last conv predicts: "epsilon" (VC2), or "v" = sqrt(abar) eps - sqrt(1 - abar) x0, which
+    # forward() turns back into epsilon, so every sampler, graph and manifest still sees epsilon. At
+    # high noise eps-prediction leaves x0 = (z - sqrt(1 - abar) eps) / sqrt(abar) to amplify its error
+    # 15x (t = 999); v is ~ -x0 there, so the layout and motion the caption decides are learnt directly.
+    prediction: str = "epsilon"
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
@@ -264,6 +269,8 @@ class Config:
         if not 0.0 <= self.teacher_training.multiscale_noise < 1.0:
             raise ConfigError(f"teacher_training.multiscale_noise must lie in [0, 1), got "
                               f"{self.teacher_training.multiscale_noise}")
+        if self.unet.prediction not in ("epsilon", "v"):
+            raise ConfigError(f"unet.prediction must be 'epsilon' or 'v', got {self.unet.prediction!r}")
         tt = self.teacher_training
         if tt.snr_weight_floor < 0 or (tt.snr_weight_floor > 0 and tt.snr_weight_floor >= tt.min_snr_gamma):
             raise ConfigError(f"teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "

@@ -148,11 +148,19 @@ class UNetBlock(nn.ModuleList):
 
 
 class UNet3D(nn.Module):
-    """eps_theta(z_t, t, text, fps, w, motion) for latent video z_t (B, C, T, h, w)."""
+    """eps_theta(z_t, t, text, fps, w, motion) for latent video z_t (B, C, T, h, w).
 
-    def __init__(self, cfg: UNetConfig):
+    alphas_cumprod (T,): the schedule, needed only by a v-predicting UNet (cfg.prediction = "v") to
+    turn its output into epsilon inside forward(); it is a constant of the graph, not a weight.
+    """
+
+    def __init__(self, cfg: UNetConfig, alphas_cumprod=None):
         super().__init__()
         self.cfg = cfg
+        if cfg.prediction == "v":
+            if alphas_cumprod is None:
+                raise ValueError("a v-predicting UNet (unet.prediction = 'v') needs the schedule's alphas_cumprod")
+            self.register_buffer("v_abar", torch.as_tensor(alphas_cumprod, dtype=torch.float32), persistent=False)
         mc, groups, drop = cfg.model_channels, cfg.norm_groups, cfg.dropout
         emb_dim = mc * 4
         self.time_embed = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
@@ -284,6 +292,18 @@ class UNet3D(nn.Module):
         x = self.middle_block(x, emb, context, frames, False, ignored)
         for block in self.output_blocks:
             x = block(torch.cat([x, skips.pop()], dim=1), emb, context, frames, return_attn, maps)
-        eps = self.out(x)  # (B*T, C, h, w)
-        eps = eps.view(b, frames, -1, h, w).transpose(1, 2)  # (B, C, T, h, w)
+        out = self.out(x)  # (B*T, C, h, w)
+        out = out.view(b, frames, -1, h, w).transpose(1, 2)  # (B, C, T, h, w)
+        eps = self.v_to_epsilon(out, sample, timestep) if self.cfg.prediction == "v" else out
         return (eps, maps) if return_attn else eps
+
+    def v_to_epsilon(self, v: torch.Tensor, sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        """eps = sqrt(abar_t) v + sqrt(1 - abar_t) z_t, for v, z_t (B, C, T, h, w) and timestep (B,).
+
+        abar_t is looked up by a one-hot match of the float timestep (|t - s| < 0.5) rather than a
+        cast and gather: int64 indexing is what onnxruntime-web's WebGPU backend handles worst.
+        """
+        steps = torch.arange(self.v_abar.shape[0], dtype=torch.float32, device=v.device)  # (T,)
+        one_hot = ((timestep.float()[:, None] - steps[None]).abs() < 0.5).to(v.dtype)  # (B, T)
+        abar = (one_hot @ self.v_abar.to(v.dtype)).view(-1, 1, 1, 1, 1)  # (B, 1, 1, 1, 1)
+        return abar.sqrt() * v + (1 - abar).sqrt() * sample

@@ -37,7 +37,7 @@ STUDENT_ONLY = ["time_cond_proj", "motion_cond_proj", "combine_proj"]
 
 
 def build_unet(cfg: Config) -> UNet3D:
-    return UNet3D(cfg.unet)
+    return UNet3D(cfg.unet, noise_schedule(cfg).alphas_cumprod())
 
 
 def noise_schedule(cfg: Config) -> NoiseSchedule:
