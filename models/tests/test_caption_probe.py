@@ -17,6 +17,7 @@ from t2v_turbo.eval.caption_probe import (
     probe_clips,
     probe_scene,
     swapped_caption,
+    x0_error,
 )
 from t2v_turbo.train.teacher import build_unet, load_text_encoder, noise_schedule
 from t2v_turbo.train.vae import build_vae
@@ -130,3 +131,25 @@ def test_layout_leak_draws_the_training_noise():
     coarse = layout_leak(reads_the_frame_average, torch.zeros(1, 3, 8), latents, abar, timestep=500, multiscale=0.8)
     assert white["motion"] == coarse["motion"] == 0.0  # a static clip and a static estimate
     assert white["layout"] > coarse["layout"] + 0.1  # 0.55 vs 0.41 here
+
+
+def test_x0_error_is_zero_for_an_oracle_and_the_baseline_for_a_mean_predictor():
+    latents = torch.randn(8, 4, 4, 4, 4, generator=torch.Generator().manual_seed(1))  # (B, C, T, h, w)
+    abar = noise_schedule(resolve_config("micro")).alphas_cumprod_torch()
+    context = torch.zeros(8, 3, 8)
+
+    def predicting(x0):  # eps whose implied x0 is `x0`
+        def denoise(z_t, t, c):
+            a = abar[t.long()].view(-1, 1, 1, 1, 1)
+            return (z_t - a.sqrt() * x0) / (1 - a).sqrt()
+        return denoise
+
+    oracle = x0_error(predicting(latents), context, latents, abar, multiscale=0.8)
+    assert set(oracle) == {"t=500", "t=800", "t=900", "t=950", "t=999", "mean"}
+    assert all(oracle[k] < 1e-8 for k in oracle if k != "mean")  # float32 round trip through eps
+    mean = latents.mean(dim=(0, 2, 3, 4), keepdim=True).expand_as(latents)
+    blind = x0_error(predicting(mean), context, latents, abar)
+    assert all(blind[k] == pytest.approx(blind["mean"], rel=1e-4) for k in blind)
+    # An epsilon off by 0.05 everywhere costs 0.05^2 (1 - abar) / abar in x0: ~0.5 at t = 999.
+    noisy = x0_error(lambda z, t, c: predicting(latents)(z, t, c) + 0.05, context, latents, abar)
+    assert noisy["t=999"] == pytest.approx(0.05**2 * float((1 - abar[999]) / abar[999]), rel=1e-3)

@@ -224,7 +224,8 @@ def evaluate_teacher(
     """
     import torch
 
-    from .eval.caption_probe import caption_probe, format_probe, layout_leak, probe_clips
+    from .data.captions import short_caption
+    from .eval.caption_probe import caption_probe, format_probe, layout_leak, probe_clips, x0_error
     from .sample import sample_videos, to_uint8, write_grid, write_mp4
     from .train.teacher import load_teacher, load_text_encoder, noise_schedule
     from .train.vae import load_vae
@@ -256,10 +257,14 @@ def evaluate_teacher(
               f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion "
               f"{leak['motion']:.2f}", flush=True)
     leak = leaks[-1]  # t = 999, where sampling starts
+    errors = x0_error(lambda z, t, c: unet(z, t, c, fps), encoder.encode([short_caption(s) for s in scenes])[0].float(),
+                      latents, noise_schedule(cfg).alphas_cumprod_torch(), multiscale=cfg.teacher_training.multiscale_noise)
+    print("[eval] x0 error with the true caption, " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
+          + " (predicting the mean latent)", flush=True)
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
         summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
-                   "layout_leak_by_t": leaks, "probe_clips": len(scenes)}
+                   "layout_leak_by_t": leaks, "x0_error": errors, "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
     s = cfg.sampling
@@ -311,6 +316,7 @@ def evaluate_teacher(
         "caption_probe": probe,
         "layout_leak": leak,
         "layout_leak_by_t": leaks,
+        "x0_error": errors,
         "caption_override": override,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
