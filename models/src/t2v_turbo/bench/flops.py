@@ -12,7 +12,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..config import Config, resolve_config
-from ..nets.unet3d import UNet3D
+from ..train.teacher import build_unet
 from ..nets.vae import AutoencoderKL
 
 # Spec-sheet FP32 shader throughput (shaders x 2 FLOPs x boost clock). WebGPU has no access to tensor
@@ -41,7 +41,7 @@ def _count(fn) -> int:
 def unet_flops(cfg: Config, latent: tuple[int, int, int, int], batch: int = 1, student: bool = True) -> int:
     """FLOPs of one UNet pass on latents (batch, *latent); a student also embeds w and motion."""
     with torch.device("meta"):
-        unet = UNet3D(cfg.unet)
+        unet = build_unet(cfg)  # a v-predicting UNet also holds its schedule
         sample = torch.empty(batch, *latent)  # (B, C, T, h, w)
         context = torch.empty(batch, cfg.text.max_length, cfg.text.embed_dim)  # (B, L, D)
         scalar = torch.ones(batch)
@@ -60,7 +60,7 @@ def vae_decoder_flops(cfg: Config, frames: int) -> int:
 
 def unet_parameters(cfg: Config) -> int:
     with torch.device("meta"):
-        return sum(p.numel() for p in UNet3D(cfg.unet).parameters())
+        return sum(p.numel() for p in build_unet(cfg).parameters())
 
 
 def vc2_costs() -> dict:
