@@ -240,25 +240,24 @@ def evaluate_teacher(
     encoder = load_text_encoder(cfg)
     latents, scenes = probe_clips(cfg, vae, scale)
     fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
-    probe = caption_probe(
-        lambda z, t, c: unet(z, t, c, fps), lambda texts: encoder.encode(texts)[0].float(), latents, scenes,
-        noise_schedule(cfg).alphas_cumprod_torch(), multiscale=cfg.teacher_training.multiscale_noise,
-    )
+    abar, multiscale = noise_schedule(cfg).alphas_cumprod_torch(), cfg.teacher_training.multiscale_noise
+
+    def denoise(z, t, c):  # (B, C, T, h, w), (B,), (B, L, D) -> eps
+        return unet(z, t, c, fps)
+
+    probe = caption_probe(denoise, lambda texts: encoder.encode(texts)[0].float(), latents, scenes, abar,
+                          multiscale=multiscale)
     print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
           flush=True)
-    leaks = [
-        layout_leak(lambda z, t, c: unet(z, t, c, fps), encoder.encode([""])[0].float(), latents,
-                    noise_schedule(cfg).alphas_cumprod_torch(), timestep=t,
-                    multiscale=cfg.teacher_training.multiscale_noise)
-        for t in LEAK_TIMESTEPS
-    ]
+    empty = encoder.encode([""])[0].float()
+    leaks = [layout_leak(denoise, empty, latents, abar, timestep=t, multiscale=multiscale) for t in LEAK_TIMESTEPS]
     for leak in leaks:
         print(f"[eval] read from z_{leak['t']} with the empty caption (cosine with the clip): whole "
               f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion "
               f"{leak['motion']:.2f}", flush=True)
     leak = leaks[-1]  # t = 999, where sampling starts
-    errors = x0_error(lambda z, t, c: unet(z, t, c, fps), encoder.encode([short_caption(s) for s in scenes])[0].float(),
-                      latents, noise_schedule(cfg).alphas_cumprod_torch(), multiscale=cfg.teacher_training.multiscale_noise)
+    captions = encoder.encode([short_caption(scene) for scene in scenes])[0].float()
+    errors = x0_error(denoise, captions, latents, abar, multiscale=multiscale)
     print("[eval] x0 error with the true caption, " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
           + " (predicting the mean latent)", flush=True)
     if probe_only:

@@ -2,7 +2,9 @@
 
 Objective (DDPM epsilon prediction, VideoCrafter2's schedule): x0 = latent_scale * VAE mean of a clip,
 t ~ U{0..999} (optionally visiting t >= high_noise_from more often), z_t = sqrt(abar_t) x0 +
-sqrt(1 - abar_t) eps, loss = ||eps - eps_theta(z_t, t, c, fps)||^2.
+sqrt(1 - abar_t) eps, loss = ||eps - eps_theta(z_t, t, c, fps)||^2 (Min-SNR weighted). With
+unet.prediction = "v" the UNet's last conv predicts v and its forward() still returns epsilon, so the
+loss and every sampler stay as they are (nets/unet3d.py).
 The caption c is the clip's short or dense caption (drawn per step with data.caption_mix) and is
 replaced by the empty prompt with probability text_dropout, which makes classifier-free guidance
 possible at sampling. VC2's per-timestep x0 rescaling (scale_arr) is not used: the browser sampler
