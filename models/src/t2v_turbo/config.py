@@ -275,9 +275,9 @@ class Config:
         if tt.snr_weight_floor < 0 or (tt.snr_weight_floor > 0 and tt.snr_weight_floor >= tt.min_snr_gamma):
             raise ConfigError(f"teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "
                               f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
-        if not 0 <= self.teacher_training.high_noise_from < self.schedule.num_train_timesteps:
+        if not 0 <= tt.high_noise_from < self.schedule.num_train_timesteps:
             raise ConfigError(f"teacher_training.high_noise_from must lie in [0, "
-                              f"{self.schedule.num_train_timesteps}), got {self.teacher_training.high_noise_from}")
+                              f"{self.schedule.num_train_timesteps}), got {tt.high_noise_from}")
         return self
 
 
