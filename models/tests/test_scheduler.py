@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from t2v_turbo.diffusion.ddim import cfg, ddim_step, sample_ddim
@@ -20,7 +21,7 @@ from t2v_turbo.diffusion.lcm import (
     sample_lcm,
 )
 from t2v_turbo.diffusion.noise import gaussian_like
-from t2v_turbo.diffusion.schedule import NoiseSchedule
+from t2v_turbo.diffusion.schedule import NoiseSchedule, predicted_x0
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scheduler.json"
 SCHEDULE = NoiseSchedule()
@@ -32,6 +33,27 @@ def test_schedule_matches_videocrafter_closed_form():
     assert np.allclose(np.sqrt(betas), np.linspace(np.sqrt(0.00085), np.sqrt(0.012), 1000))
     abar = SCHEDULE.alphas_cumprod()
     assert np.all(np.diff(abar) < 0) and 0.99 < abar[0] < 1 and abar[-1] < 0.01
+
+
+def test_terminal_abar_rescales_the_tail_and_keeps_x0_recoverable_from_a_v_head():
+    rescaled = NoiseSchedule(terminal_abar=1e-6)
+    abar, plain = rescaled.alphas_cumprod(), SCHEDULE.alphas_cumprod()
+    # sqrt(abar) is an affine map of the plain one: abar_0 kept, abar_999 = 1e-6, still decreasing.
+    assert abar[0] == plain[0] and abs(abar[-1] - 1e-6) < 1e-18 and np.all(np.diff(abar) < 0)
+    slope = np.diff(np.sqrt(abar)) / np.diff(np.sqrt(plain))
+    assert np.allclose(slope, slope[0], rtol=1e-9)
+    assert NoiseSchedule.from_dict(rescaled.to_manifest()) == rescaled
+    assert "terminal_abar" not in SCHEDULE.to_manifest()  # older manifests stay byte-identical
+    for bad in (-1e-6, 0.01):
+        with pytest.raises(ValueError, match="terminal_abar must be 0"):
+            NoiseSchedule(terminal_abar=bad).alphas_cumprod()
+    # A v-head UNet returns eps = sqrt(abar) v + sqrt(1 - abar) z in float32; the x0 a sampler takes
+    # from it, (z - sqrt(1 - abar) eps) / sqrt(abar) at abar = 1e-6, is sqrt(abar) z - sqrt(1 - abar) v to 1e-3.
+    g = torch.Generator().manual_seed(0)
+    z, v = torch.randn(4096, generator=g), torch.randn(4096, generator=g)
+    a = torch.tensor(abar[-1], dtype=torch.float32)
+    eps = a.sqrt() * v + (1 - a).sqrt() * z
+    torch.testing.assert_close(predicted_x0(z, eps, a), a.sqrt() * z - (1 - a).sqrt() * v, rtol=0, atol=1e-3)
 
 
 def test_grid_and_inference_timesteps():
@@ -107,6 +129,10 @@ def _fixture() -> dict:
         "timestep_scaling": 10.0,
         "sigma_data": 0.5,
         "alphas_cumprod": {str(t): float(abar[t]) for t in probe_t},
+        "terminal_abar": {
+            "value": 1e-6,
+            "alphas_cumprod": {str(t): float(v) for t, v in zip(probe_t, NoiseSchedule(terminal_abar=1e-6).alphas_cumprod()[probe_t])},
+        },
         "inference_timesteps": {str(s): inference_timesteps(1000, 200, s).tolist() for s in range(1, 17)},
         "boundary_scalings": {str(t): list(boundary_scalings(float(t))) for t in probe_t},
         "toy_sample": {
@@ -130,3 +156,4 @@ def test_fixture_for_the_browser_twin_is_current():
     np.testing.assert_allclose(committed["toy_sample"]["final"], fixture["toy_sample"]["final"], rtol=1e-6)
     for t, v in fixture["alphas_cumprod"].items():
         assert abs(committed["alphas_cumprod"][t] - v) < 1e-15
+    assert committed["terminal_abar"] == fixture["terminal_abar"]

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from t2v_turbo.config import resolve_config
+from t2v_turbo.config import ConfigError, resolve_config
 from t2v_turbo.train import checkpoint as ckpt
 from t2v_turbo.train.loop import Stage, TrainingDiverged, train_stage
 from t2v_turbo.train.teacher import (
+    motion_weighted_mse,
     build_unet,
     load_teacher,
     noise_schedule,
@@ -136,6 +137,24 @@ def test_snr_weight_floor_lifts_only_the_high_noise_steps():
     assert torch.allclose(epsilon_loss_weight(snr, tt), torch.tensor([10, 2.5, 1, 1, 1, 0.1]))
     tt.min_snr_gamma, tt.snr_weight_floor = 0.0, 0.0
     assert torch.equal(epsilon_loss_weight(snr, tt), torch.ones(6))
+
+
+def test_motion_loss_weight_splits_appearance_from_motion_and_keeps_white_errors():
+    g = torch.Generator().manual_seed(0)
+    error = torch.randn(4, 4, 16, 8, 8, generator=g)  # (B, C, T, h, w)
+    plain = error.pow(2).mean(dim=(1, 2, 3, 4))
+    assert torch.equal(motion_weighted_mse(error, 1.0), plain)
+    # A white error keeps its loss (1/T of it lies in the frame mean), up to sampling noise.
+    assert abs(motion_weighted_mse(error, 4.0).mean().item() / plain.mean().item() - 1) < 0.02
+    # Appearance only (one error repeated in every frame) vs motion only (zero frame mean), each of
+    # mean square 1: the weight sets their ratio, and the normaliser (4 * 15/16 + 1/16) both scales.
+    appearance = error[:, :, :1].expand_as(error)
+    motion = error - error.mean(dim=2, keepdim=True)
+    norm = 4.0 * 15 / 16 + 1 / 16
+    torch.testing.assert_close(motion_weighted_mse(appearance, 4.0), appearance.pow(2).mean(dim=(1, 2, 3, 4)) / norm)
+    torch.testing.assert_close(motion_weighted_mse(motion, 4.0), 4.0 * motion.pow(2).mean(dim=(1, 2, 3, 4)) / norm)
+    with pytest.raises(ConfigError, match="motion_loss_weight must be positive"):
+        resolve_config("micro", overrides=["teacher_training.motion_loss_weight=0"])
 
 
 def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path: Path):

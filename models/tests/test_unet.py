@@ -35,7 +35,9 @@ def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
 
 
 def micro_unet(seed: int = 0, frame_position: bool = False) -> tuple[UNet3D, object]:
-    cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={str(frame_position).lower()}"])
+    """frame_position: both frame-index additions (temporal_frame_position, frame_embedding) on."""
+    flag = str(frame_position).lower()
+    cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={flag}", f"unet.frame_embedding={flag}"])
     torch.manual_seed(seed)
     unet = UNet3D(cfg.unet).eval()
     # Training would move the zero-initialised output layers; do it here so that every path matters.
@@ -172,6 +174,42 @@ def test_frame_position_starts_silent_then_tells_frames_apart(tmp_path: Path):
         initial_weights(UNet3D(other), tmp_path)
 
 
+def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_path: Path):
+    """unet.frame_embedding: an older teacher loads (--init) and computes the same; once the embedding's
+    last layer moves, identical frames get different outputs, also with temporal layers switched off."""
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    from t2v_turbo.train.teacher import initial_weights
+
+    plain, cfg = micro_unet()
+    with_frames = UNet3D(dataclasses.replace(cfg.unet, frame_embedding=True)).eval()
+    save_file(plain.state_dict(), str(tmp_path / "model.safetensors"))
+    initial_weights(with_frames, tmp_path)
+    assert sorted(n for n, _ in with_frames.named_parameters() if n.startswith("frame_embed.")) == [
+        "frame_embed.0.bias", "frame_embed.0.weight", "frame_embed.2.bias", "frame_embed.2.weight"]
+    x, t, ctx, fps = inputs(cfg)
+    same = x[:, :, :1].expand_as(x).contiguous()  # (B, C, T, h, w): one frame repeated
+    with torch.no_grad():
+        # Equal up to float rounding: the ResBlocks' projections now run per frame rather than per clip.
+        torch.testing.assert_close(with_frames(x, t, ctx, fps), plain(x, t, ctx, fps), rtol=1e-5, atol=1e-5)
+        with_frames.frame_embed[2].weight.normal_(0, 0.2)
+        out = with_frames(same, t, ctx, fps)
+    assert (out[:, :, 1] - out[:, :, 2]).abs().max() > 1e-3
+    # Without temporal convolutions and attention a plain UNet cannot tell repeated frames apart; the
+    # frame embedding alone can, through the spatial layers the caption reaches.
+    spatial_only = dataclasses.replace(cfg.unet, temporal_conv=False, temporal_attention=False, init_attn=False)
+    for frame_aware in (False, True):
+        torch.manual_seed(0)
+        net = UNet3D(dataclasses.replace(spatial_only, frame_embedding=frame_aware)).eval()
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p) * 0.05)
+            out = net(same, t, ctx, fps)
+        assert ((out[:, :, 1] - out[:, :, 2]).abs().max() > 1e-3) == frame_aware
+
+
 def test_decoder_attention_maps_for_motion_guidance():
     unet, cfg = micro_unet()
     x, t, ctx, fps = inputs(cfg)
@@ -193,7 +231,7 @@ def test_decoder_attention_maps_for_motion_guidance():
         torch.testing.assert_close(unet(x, t, ctx, fps), eps.detach(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-position"])
+@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-position-and-embedding"])
 def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, frame_position: bool):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")

@@ -132,6 +132,11 @@ export const Manifest = z
          * uses it, kernels/noise.wgsl); absent or 0: white noise.
          */
         multiscale_noise: finite().min(0).lt(1).optional(),
+        /**
+         * ᾱ of the last timestep after rescaling √ᾱ (absent or 0: the betas' own schedule); hides the
+         * clip that the plain schedule leaves in the noisiest latent (scheduler/lcm.ts).
+         */
+        terminal_abar: finite().min(0).lt(1).optional(),
       })
       .strict(),
     sampler: z

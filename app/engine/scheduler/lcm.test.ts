@@ -25,6 +25,7 @@ const fixture = JSON.parse(
   timestep_scaling: number;
   sigma_data: number;
   alphas_cumprod: Record<string, number>;
+  terminal_abar: { value: number; alphas_cumprod: Record<string, number> };
   inference_timesteps: Record<string, number[]>;
   boundary_scalings: Record<string, [number, number]>;
 };
@@ -53,6 +54,18 @@ describe('alphasCumprod', () => {
     const root = betas.map(Math.sqrt);
     const step = (root[T - 1] - root[0]) / (T - 1);
     for (let t = 1; t < T; t++) expect(Math.abs(root[t] - root[t - 1] - step)).toBeLessThan(1e-10);
+  });
+
+  it('rescales the tail to terminal_abar as the Python schedule does (1e-12)', () => {
+    const rescaled = alphasCumprod({ ...fixture.schedule, terminal_abar: fixture.terminal_abar.value });
+    expect(rescaled[0]).toBe(abar[0]);
+    expect(Math.abs(rescaled[T - 1] - 1e-6)).toBeLessThan(1e-18);
+    for (const [t, v] of Object.entries(fixture.terminal_abar.alphas_cumprod)) {
+      expect(Math.abs(rescaled[Number(t)] - v), `t=${t}`).toBeLessThan(1e-12);
+    }
+    expect(() => alphasCumprod({ ...fixture.schedule, terminal_abar: 0.01 })).toThrow(
+      /schedule.terminal_abar: must be 0 \(off\) or lie in \(0, 0.00466\)/,
+    );
   });
 
   it('supports the linear schedule', () => {

@@ -9,11 +9,34 @@ import type { Manifest } from '../manifest/schema';
 
 export type ScheduleSpec = Pick<
   Manifest['schedule'],
-  'num_train_timesteps' | 'beta_start' | 'beta_end' | 'beta_schedule'
+  'num_train_timesteps' | 'beta_start' | 'beta_end' | 'beta_schedule' | 'terminal_abar'
 >;
 
-/** ᾱ_t for t = 0..T-1 (float64): betas linear in sqrt(beta) (`scaled_linear`) or in beta (`linear`). */
+/**
+ * ᾱ_t for t = 0..T-1 (float64): betas linear in sqrt(beta) (`scaled_linear`) or in beta (`linear`);
+ * with `terminal_abar`, √ᾱ is then mapped affinely so that ᾱ_0 stays and ᾱ_{T-1} = terminal_abar.
+ */
 export function alphasCumprod(schedule: ScheduleSpec): Float64Array {
+  const out = plainAlphasCumprod(schedule);
+  const target = schedule.terminal_abar ?? 0;
+  if (target === 0) return out;
+  const n = out.length;
+  if (!(target > 0 && target < out[n - 1])) {
+    throw badInputError(
+      'schedule.terminal_abar',
+      `must be 0 (off) or lie in (0, ${out[n - 1].toPrecision(3)}), got ${target}`,
+    );
+  }
+  const first = Math.sqrt(out[0]);
+  const last = Math.sqrt(out[n - 1]);
+  const root = Math.sqrt(target);
+  for (let i = 0; i < n; i++) {
+    out[i] = (root + ((Math.sqrt(out[i]) - last) * (first - root)) / (first - last)) ** 2;
+  }
+  return out;
+}
+
+function plainAlphasCumprod(schedule: ScheduleSpec): Float64Array {
   const n = schedule.num_train_timesteps;
   const [from, to] =
     schedule.beta_schedule === 'scaled_linear'

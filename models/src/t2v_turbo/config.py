@@ -99,6 +99,10 @@ class UNetConfig:
     # high noise eps-prediction leaves x0 = (z - sqrt(1 - abar) eps) / sqrt(abar) to amplify its error
     # 15x (t = 999); v is ~ -x0 there, so the layout and motion the caption decides are learnt directly.
     prediction: str = "epsilon"
+    # A zero-initialised embedding of each frame's index added to the ResBlocks' time embedding (not in
+    # VC2): every layer, spatial cross-attention included, knows which frame it draws, so a caption can
+    # place an object differently in frame 0 and frame 15 ("moving right") in a single layer
+    frame_embedding: bool = False
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)
@@ -116,6 +120,9 @@ class ScheduleConfig:
     beta_schedule: Literal["scaled_linear", "linear"] = (
         "scaled_linear"  # VC2's "linear" is linear in sqrt(beta)
     )
+    # 0 = VC2's schedule; else abar_999 rescaled to this, e.g. 1e-6 (diffusion/schedule.py): hides
+    # the clip that abar_999 = 0.0047 leaves in the last noisy latent; pair it with unet.prediction = "v"
+    terminal_abar: float = 0.0
 
 
 @dataclass
@@ -167,6 +174,10 @@ class TeacherTrainingConfig(TrainingConfig):
     # layout and motion are decided and z_t no longer shows them, so the caption must; 0 = uniform
     high_noise_share: float = 0.0
     high_noise_from: int = 800
+    # Weight of the error's motion part (its deviation from the clip's frame mean) against the
+    # appearance part (the frame mean), normalised so that white errors keep their loss; 1 = plain MSE.
+    # Appearance (background, colours) is ~85 % of a clip's variance and swamps what motion words add
+    motion_loss_weight: float = 1.0
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
 
 
@@ -271,10 +282,19 @@ class Config:
                               f"{self.teacher_training.multiscale_noise}")
         if self.unet.prediction not in ("epsilon", "v"):
             raise ConfigError(f"unet.prediction must be 'epsilon' or 'v', got {self.unet.prediction!r}")
+        if self.schedule.terminal_abar:
+            from .diffusion.schedule import NoiseSchedule
+
+            try:
+                NoiseSchedule.from_dict(self.schedule).alphas_cumprod()
+            except ValueError as err:
+                raise ConfigError(f"schedule.{err}") from None
         tt = self.teacher_training
         if tt.snr_weight_floor < 0 or (tt.snr_weight_floor > 0 and tt.snr_weight_floor >= tt.min_snr_gamma):
             raise ConfigError(f"teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "
                               f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
+        if tt.motion_loss_weight <= 0:
+            raise ConfigError(f"teacher_training.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
         if not 0 <= tt.high_noise_from < self.schedule.num_train_timesteps:
             raise ConfigError(f"teacher_training.high_noise_from must lie in [0, "
                               f"{self.schedule.num_train_timesteps}), got {tt.high_noise_from}")

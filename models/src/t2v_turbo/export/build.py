@@ -170,8 +170,7 @@ def build_package(
     else:
         vocab = copy_vocab(minilm_dir() / "vocab.txt", folder)
     C, T, h, w = cfg.latent_shape
-    schedule = NoiseSchedule(cfg.schedule.num_train_timesteps, cfg.schedule.beta_start, cfg.schedule.beta_end,
-                             cfg.schedule.beta_schedule)
+    schedule = NoiseSchedule.from_dict(cfg.schedule)
     n_maps = sum(1 for o in graphs["unet"]["outputs"] if o["name"].startswith("attn_"))
     manifest = {
         "id": model_id,

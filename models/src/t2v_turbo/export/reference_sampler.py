@@ -59,9 +59,7 @@ class PackageSampler:
         else:
             self.tokenizer = WordPieceTokenizer.from_file(vocab, max_length=tok["max_length"])
         s = self.manifest["schedule"]
-        self.alphas_cumprod = NoiseSchedule(
-            s["num_train_timesteps"], s["beta_start"], s["beta_end"], s["beta_schedule"]
-        ).alphas_cumprod()
+        self.alphas_cumprod = NoiseSchedule.from_dict(s).alphas_cumprod()
         self.multiscale = float(s.get("multiscale_noise", 0.0))  # the model's training noise; 0 = white
         self.timings: dict[str, float] = {}
 

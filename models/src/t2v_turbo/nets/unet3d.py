@@ -103,8 +103,10 @@ class ResBlock(nn.Module):
         )  # (sic)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int) -> torch.Tensor:
-        """x (B*T, C, H, W), emb (B, E) shared by a clip's frames -> (B*T, Cout, H, W)."""
-        shift = self.emb_layers(emb).repeat_interleave(frames, dim=0)  # (B*T, Cout): project once per clip
+        """x (B*T, C, H, W), emb (B, E) shared by a clip's frames or (B*T, E) per frame -> (B*T, Cout, H, W)."""
+        shift = self.emb_layers(emb)  # (B, Cout) projected once per clip, or (B*T, Cout) with a frame embedding
+        if shift.shape[0] != x.shape[0]:
+            shift = shift.repeat_interleave(frames, dim=0)  # (B*T, Cout)
         h = self.in_layers(x) + shift[:, :, None, None]
         h = self.skip_connection(x) + self.out_layers(h)
         if self.temopral_conv is not None:
@@ -166,6 +168,8 @@ class UNet3D(nn.Module):
         self.time_embed = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         if cfg.fps_cond:
             self.fps_embedding = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        if cfg.frame_embedding:  # its last layer starts at zero: a teacher without it loads exactly
+            self.frame_embed = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), _zero_(nn.Linear(emb_dim, emb_dim)))
         # T2V-Turbo-v2's student inputs. combine_proj starts at zero, so the sum it adds to the time
         # embedding is exactly 0 and a teacher ignores w and motion; the two projections keep their
         # default init so that a student's gradient reaches them through combine_proj.
@@ -280,6 +284,10 @@ class UNet3D(nn.Module):
         """
         b, c, frames, h, w = sample.shape
         emb = self.embed_conditions(timestep, fps, guidance, motion)  # (B, E), repeated per frame where used
+        if self.cfg.frame_embedding:
+            index = torch.arange(frames, device=sample.device)
+            per_frame = self.frame_embed(timestep_embedding(index, self.cfg.model_channels).to(emb))  # (T, E)
+            emb = (emb[:, None] + per_frame[None]).reshape(b * frames, -1)  # (B*T, E)
         x = sample.transpose(1, 2).reshape(b * frames, c, h, w)  # (B*T, C, h, w)
         maps: list[torch.Tensor] = []
         ignored: list[torch.Tensor] = []

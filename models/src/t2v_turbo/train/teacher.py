@@ -43,8 +43,7 @@ def build_unet(cfg: Config) -> UNet3D:
 
 
 def noise_schedule(cfg: Config) -> NoiseSchedule:
-    s = cfg.schedule
-    return NoiseSchedule(s.num_train_timesteps, s.beta_start, s.beta_end, s.beta_schedule)
+    return NoiseSchedule.from_dict(cfg.schedule)
 
 
 def load_text_encoder(cfg: Config):
@@ -176,6 +175,24 @@ def epsilon_loss_weight(snr: torch.Tensor, tt) -> torch.Tensor:
     return snr.clamp(min=tt.snr_weight_floor, max=tt.min_snr_gamma) / snr
 
 
+def motion_weighted_mse(error: torch.Tensor, motion_weight: float) -> torch.Tensor:
+    """(B, C, T, h, w) error -> (B,) MSE with its motion part weighted `motion_weight` times its appearance part.
+
+    The error splits exactly into its frame mean (appearance: what every frame shares) and each
+    frame's deviation from it (motion): mse = mean(dev^2) + mean(mean^2). At high noise a clip's x0
+    error is mostly appearance, which the caption's colour words fix, and the direction word's share
+    is too small to be learnt. The weights are normalised so that a white error (the low-noise case,
+    where 1/T of it lies in the frame mean) keeps its loss. Each timestep keeps its minimiser.
+    """
+    if motion_weight == 1.0:
+        return error.pow(2).mean(dim=(1, 2, 3, 4))  # the same sum, computed as older runs did
+    frames = error.shape[2]
+    mean = error.mean(dim=2, keepdim=True)  # (B, C, 1, h, w)
+    appearance = mean.pow(2).mean(dim=(1, 2, 3, 4))  # (B,) per element, as the frames share it
+    motion = (error - mean).pow(2).mean(dim=(1, 2, 3, 4))
+    return (motion_weight * motion + appearance) / (motion_weight * (frames - 1) / frames + 1 / frames)
+
+
 def teacher_losses(
     model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor
 ) -> dict[str, torch.Tensor]:
@@ -186,7 +203,7 @@ def teacher_losses(
     z_t = add_noise(x0, noise, t, abar)
     fps = torch.full((b,), float(cfg.geometry.fps))
     eps = model(z_t, t.float(), batch["context"], fps)
-    per_clip = (eps.float() - noise).pow(2).mean(dim=(1, 2, 3, 4))  # (B,)
+    per_clip = motion_weighted_mse(eps.float() - noise, cfg.teacher_training.motion_loss_weight)  # (B,)
     snr = abar[t] / (1 - abar[t])
     weighted = (per_clip * epsilon_loss_weight(snr, cfg.teacher_training)).mean()
     return {"loss": weighted, "mse": per_clip.mean().detach()}
@@ -195,20 +212,20 @@ def teacher_losses(
 def initial_weights(model: UNet3D, init: str | Path) -> None:
     """Load a teacher's weights (a checkpoint's EMA, else its model; or a final/ folder) into `model`.
 
-    The new model may add the frame-position projections (unet.temporal_frame_position), which keep
-    their initial values: at zero it computes what the old one did. Anything else that differs is
-    refused, naming the keys.
+    The new model may add the frame-position projections (unet.temporal_frame_position) and the frame
+    embedding (unet.frame_embedding), which keep their initial values: at zero they compute what the
+    old one did. Anything else that differs is refused, naming the keys.
     """
     init = Path(init)
     weights = next((p for p in (init / "ema.safetensors", init / "model.safetensors", init) if p.is_file()), None)
     if weights is None:
         raise FileNotFoundError(f"--init {init}: no ema.safetensors or model.safetensors there")
     missing, unexpected = model.load_state_dict(load_file(str(weights)), strict=False)
-    not_new = [k for k in missing if ".frame_position." not in k]
+    not_new = [k for k in missing if ".frame_position." not in k and not k.startswith("frame_embed.")]
     if unexpected or not_new:
-        raise ValueError(f"--init {init}: its UNet differs beyond the frame-position additions; missing "
-                         f"{not_new[:5]}, unexpected {unexpected[:5]}")
-    print(f"[teacher] initialised from {weights} ({len(missing)} new frame-position tensors)", flush=True)
+        raise ValueError(f"--init {init}: its UNet differs beyond the frame-position and frame-embedding "
+                         f"additions; missing {not_new[:5]}, unexpected {unexpected[:5]}")
+    print(f"[teacher] initialised from {weights} ({len(missing)} new frame-position/embedding tensors)", flush=True)
 
 
 def teacher_stage(
