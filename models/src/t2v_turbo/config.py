@@ -176,7 +176,9 @@ class TeacherTrainingConfig(TrainingConfig):
     high_noise_from: int = 800
     # Weight of the error's motion part (its deviation from the clip's frame mean) against the
     # appearance part (the frame mean), normalised so that white errors keep their loss; 1 = plain MSE.
-    # Appearance (background, colours) is ~85 % of a clip's variance and swamps what motion words add
+    # Appearance (background, colours) is ~85 % of a clip's variance and swamps what motion words add.
+    # On VC2's schedule, 4 made the teacher read motion off the noisy latent more, not the caption
+    # (docs/COMPANION.md, stop 16)
     motion_loss_weight: float = 1.0
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
 
