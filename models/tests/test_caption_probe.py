@@ -153,3 +153,41 @@ def test_x0_error_is_zero_for_an_oracle_and_the_baseline_for_a_mean_predictor():
     # An epsilon off by 0.05 everywhere costs 0.05^2 (1 - abar) / abar in x0: ~0.5 at t = 999.
     noisy = x0_error(lambda z, t, c: predicting(latents)(z, t, c) + 0.05, context, latents, abar)
     assert noisy["t=999"] == pytest.approx(0.05**2 * float((1 - abar[999]) / abar[999]), rel=1e-3)
+
+
+def test_top_drift_reads_how_far_the_caption_alone_moves_the_object():
+    """An oracle whose x0 is the asked clip scores its true displacement; one that ignores the direction, ~0."""
+    from t2v_turbo.data.render import render_clip
+    from t2v_turbo.data.scene import ClipGeometry
+    from t2v_turbo.evaluate import DRIFT_PROMPTS, soft_displacement, top_drift
+
+    geometry = ClipGeometry()
+    start = {"left": (0.7, 0.5), "right": (0.3, 0.5), "up": (0.5, 0.7), "down": (0.5, 0.3)}
+
+    def clips(motion_of):  # (16, 3, T, H, W) in [-1, 1]: prompt i's object on black, with motion_of(direction)
+        out = []
+        for _, color, direction in DRIFT_PROMPTS:
+            motion = motion_of(direction)
+            obj = SceneObject("circle", color, motion, None if motion == "still" else "fast", start[direction], 0.12)
+            frames = render_clip(Scene(Background("solid", ["black"]), [obj]).to_dict(), geometry)
+            out.append(torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 127.5 - 1)
+        return torch.stack(out)
+
+    frames = ((clips(lambda d: d)[1] + 1) * 127.5).permute(1, 2, 3, 0).numpy()  # "moving right"
+    assert soft_displacement(frames, DRIFT_PROMPTS[1][1]) == pytest.approx([25.6, 0.0], abs=1.0)  # 0.5 x 64 x 12/15
+
+    abar = noise_schedule(resolve_config("demo")).alphas_cumprod_torch()
+    top = abar[-1]
+
+    def oracle(targets):
+        def denoise(z, t, context):  # eps whose x0 is the prompt's clip; context holds the prompt's index
+            x0 = targets[context[:, 0, 0].long()]
+            return (z - top.sqrt() * x0) / (1 - top).sqrt()
+        return denoise
+
+    encode = lambda texts: torch.tensor([[[float(i)]] for i in range(len(texts))])  # noqa: E731
+    shape = (3, geometry.frames, geometry.height, geometry.width)
+    follows = top_drift(oracle(clips(lambda d: d)), lambda x: x, encode, abar, shape, seeds=1)
+    assert follows["px"] == pytest.approx(25.6, abs=1.5) and follows["clips"] == 16
+    blind = top_drift(oracle(clips(lambda d: "still")), lambda x: x, encode, abar, shape, seeds=1)
+    assert abs(blind["px"]) < 0.5

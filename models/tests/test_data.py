@@ -174,3 +174,35 @@ def test_bad_arguments():
         PromoClips(caption_mix={"short": 0.5, "long": 0.5})
     with pytest.raises(ValueError, match="degrade_prob"):
         PromoClips(degrade_prob=1.5)
+    with pytest.raises(ValueError, match="entry_band must lie in"):
+        PromoClips(entry_band=-0.1)
+
+
+def test_entry_band_starts_directed_motions_at_the_edge_they_leave():
+    """With a band, every left/right/up/down object starts within it of its entry edge; others are untouched."""
+    from t2v_turbo.data.sampling import DIRECTED, MARGIN, _half_extent
+    from t2v_turbo.data.scene import SceneObject
+
+    geometry = ClipGeometry()
+    spread = {}
+    for band in (0.0, 0.1):
+        ds = PromoClips("train", length=1000, seed=0, entry_band=band)
+        starts, others = [], 0
+        for i in range(300):
+            for o in ds.item_attrs(i)[0]["objects"]:
+                if o["motion"] not in DIRECTED:
+                    others += 1
+                    continue
+                axis, sign = DIRECTED[o["motion"]]
+                obj = SceneObject(o["shape"], o["color"], o["motion"], o["speed"], tuple(o["start"]), o["size"], o["word"])
+                half = _half_extent(obj, geometry)[axis]
+                # No pan runs along a directed motion's axis, so the start's room on that axis is the
+                # margin plus the half extent, at the edge the object leaves.
+                room = o["start"][axis] - (MARGIN + half) if sign > 0 else (1 - MARGIN - half) - o["start"][axis]
+                assert room >= -1e-9, o
+                if band:
+                    assert room <= band + 1e-9, o
+                starts.append(room)
+        assert others > 50  # still, zoom, rotate and bounce objects are drawn as before
+        spread[band] = float(np.mean(starts))
+    assert spread[0.1] < 0.06 < 0.1 < spread[0.0], spread

@@ -42,6 +42,10 @@ class DataConfig:
     )  # paper: equal parts
     teacher_clips: int = 1200  # fixed clips whose VAE latents and text encodings are cached for the teacher
     val_clips: int = 48  # held-out (val split) clips for the VAE's PSNR
+    # 0: a directed motion (left/right/up/down) starts anywhere that keeps the object in frame. Above 0:
+    # within this fraction of the frame from the edge it moves away from (data/sampling.py), so the
+    # direction word decides the object's place in every frame, as the colour word decides its pixels
+    entry_band: float = 0.0
 
 
 @dataclass
@@ -274,7 +278,7 @@ class Config:
             raise ConfigError(
                 f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
             )
-        for key in ("data.degrade_prob", "teacher_training.text_dropout", "teacher_training.degrade_prob",
+        for key in ("data.degrade_prob", "data.entry_band", "teacher_training.text_dropout", "teacher_training.degrade_prob",
                     "teacher_training.high_noise_share"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:

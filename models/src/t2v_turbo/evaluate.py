@@ -74,6 +74,59 @@ def measure_clip(frames: np.ndarray, color: str) -> dict:
     return out
 
 
+def soft_displacement(frames: np.ndarray, color: str) -> np.ndarray:
+    """(T, H, W, 3) pixels in [0, 255] -> (dx, dy) in px at 64x64: the net motion of `color`.
+
+    Each pixel's closeness to the colour, exp(-d^2 / 2 COLOR_RADIUS^2) of its RGB distance d, less the
+    frame's median closeness (the background's, which would pull every centroid to the middle), weighs
+    it; the weighted centroid of the last quarter of the frames minus that of the first quarter. Unlike
+    measure_clip it needs no compact object, so it also reads the drift of a blurred prediction.
+    """
+    t, h, w, _ = frames.shape
+    close = np.exp(-((frames.astype(np.float64) - np.array(COLORS[color])) ** 2).sum(-1) / (2 * COLOR_RADIUS**2))
+    weight = (close - np.median(close, axis=(1, 2), keepdims=True)).clip(min=0)  # (T, H, W)
+    ys, xs = np.mgrid[0:h, 0:w]
+    mass = weight.sum(axis=(1, 2)).clip(min=1e-12)  # (T,)
+    centre = np.stack([(weight * xs).sum(axis=(1, 2)) / mass, (weight * ys).sum(axis=(1, 2)) / mass], -1)  # (T, 2)
+    k = max(1, t // 4)
+    return (centre[-k:].mean(0) - centre[:k].mean(0)) * (64.0 / w)
+
+
+# Directed prompts for top_drift: every colour moves every way, shapes rotate so none pairs with one direction.
+DRIFT_PROMPTS = [
+    (f"a {c} {('circle', 'square', 'star', 'triangle')[(i + j) % 4]} moving {d}", c, d)
+    for i, c in enumerate(("red", "blue", "yellow", "white"))
+    for j, d in enumerate(TRANSLATIONS)
+]
+
+
+def top_drift(denoise, decode, encode, abar, latent_shape, seeds: int = 3) -> dict:
+    """Does the caption alone move the object? x0 from pure noise at the top timestep, per directed prompt.
+
+    denoise(z (B, C, T, h, w), t (B,) float, context (B, L, D)) -> eps; decode(latents) -> video
+    (B, 3, T, H, W) in [-1, 1]; encode(texts) -> context. For DRIFT_PROMPTS x `seeds` noise draws, the
+    predicted x0 is decoded and its soft colour displacement taken along the asked direction (px at
+    64x64). At the top, z_t carries nothing of a clip, so a denoiser can only place the object from the
+    caption; the ODE sampler starts there, and its clips follow a direction word once this is clearly
+    positive (docs/COMPANION.md: a perfect predictor on the demo data shows ~11 px).
+    """
+    import torch
+
+    from .diffusion.schedule import predicted_x0
+
+    top = abar.shape[0] - 1
+    context = encode([p for p, _, _ in DRIFT_PROMPTS])
+    n = len(DRIFT_PROMPTS)
+    along = []
+    for seed in range(seeds):
+        z = torch.randn((n, *latent_shape), generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            video = decode(predicted_x0(z, denoise(z, torch.full((n,), float(top)), context), abar[top]))
+        frames = ((video.clamp(-1, 1) + 1) * 127.5).permute(0, 2, 3, 4, 1).cpu().numpy()  # (n, T, H, W, 3)
+        along += [float(soft_displacement(f, c) @ np.array(TRANSLATIONS[d])) for f, (_, c, d) in zip(frames, DRIFT_PROMPTS)]
+    return {"t": top, "px": float(np.mean(along)), "se": float(np.std(along) / len(along) ** 0.5), "clips": len(along)}
+
+
 def _compactness(mask: np.ndarray) -> np.ndarray:
     """(T, H, W) bool -> (T,) share of each frame's mask inside its largest 8-connected component."""
     from scipy import ndimage
@@ -260,10 +313,15 @@ def evaluate_teacher(
     errors = x0_error(denoise, captions, latents, abar, multiscale=multiscale)
     print("[eval] x0 error with the true caption, " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
           + " (predicting the mean latent)", flush=True)
+    drift = top_drift(lambda z, t, c: unet(z, t, c, torch.full((z.shape[0],), float(cfg.geometry.fps))),
+                      lambda z: vae.decode(z / scale), lambda texts: encoder.encode(texts)[0].float(), abar,
+                      cfg.latent_shape)
+    print(f"[eval] x0 from pure noise at t={drift['t']}: the object moves {drift['px']:+.2f} ± {drift['se']:.2f} px "
+          f"the asked way ({drift['clips']} clips; only the caption can place it there)", flush=True)
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
         summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
-                   "layout_leak_by_t": leaks, "x0_error": errors, "probe_clips": len(scenes)}
+                   "layout_leak_by_t": leaks, "x0_error": errors, "top_drift": drift, "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
     s = cfg.sampling
@@ -316,6 +374,7 @@ def evaluate_teacher(
         "layout_leak": leak,
         "layout_leak_by_t": leaks,
         "x0_error": errors,
+        "top_drift": drift,
         "caption_override": override,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),

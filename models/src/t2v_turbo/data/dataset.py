@@ -31,6 +31,7 @@ class PromoClips(Dataset):
         geometry: ClipGeometry = ClipGeometry(),
         degrade_prob: float = 0.2,
         caption_mix: dict[str, float] | None = None,
+        entry_band: float = 0.0,
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -38,6 +39,8 @@ class PromoClips(Dataset):
             raise ValueError(f"length must be positive, got {length}")
         if not 0.0 <= degrade_prob <= 1.0:
             raise ValueError(f"degrade_prob must lie in [0, 1], got {degrade_prob}")
+        if not 0.0 <= entry_band <= 1.0:
+            raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
         mix = {"short": 0.5, "dense": 0.5} if caption_mix is None else dict(caption_mix)
         unknown = set(mix) - set(STYLES)
         if unknown:
@@ -48,6 +51,7 @@ class PromoClips(Dataset):
         self.short_share = mix.get("short", 0.0) / total  # the paper: equal parts WebVid and VidGen
         self.split, self.length, self.seed = split, length, seed
         self.geometry, self.degrade_prob, self.caption_mix = geometry, degrade_prob, mix
+        self.entry_band = entry_band  # see sample_scene
 
     def __len__(self) -> int:
         return self.length
@@ -60,7 +64,7 @@ class PromoClips(Dataset):
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for a PromoClips of length {self.length}")
         rng = self.rng(index)
-        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob)
+        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band)
         style = "short" if rng.random() < self.short_share else "dense"
         return scene.to_dict(), style, short_caption(scene), dense_caption(scene, rng)
 

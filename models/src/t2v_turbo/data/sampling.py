@@ -37,13 +37,21 @@ MAX_TRIES = 200
 
 
 def sample_scene(
-    rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0
+    rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0,
+    entry_band: float = 0.0,
 ) -> Scene:
-    """A random scene of `split` (content disjoint from the other splits)."""
+    """A random scene of `split` (content disjoint from the other splits).
+
+    entry_band: 0 draws a start anywhere that keeps the object in frame. Above 0, an object moving
+    left/right/up/down starts within that fraction of the frame of the edge it moves away from, so
+    that the direction word decides where the object is in every frame, not only how it changes.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not 0.0 <= entry_band <= 1.0:
+        raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
     for _ in range(MAX_TRIES):
-        scene = _draw_content(rng, geometry)
+        scene = _draw_content(rng, geometry, entry_band)
         if scene is None:
             continue
         if split != "test" and any(is_heldout(o.color, o.shape, o.motion) for o in scene.objects):
@@ -63,12 +71,12 @@ def split_of(scene: Scene) -> str:
     return next(name for name, buckets in SPLIT_BUCKETS.items() if bucket in buckets)
 
 
-def _draw_content(rng: np.random.Generator, geometry: ClipGeometry) -> Scene | None:
+def _draw_content(rng: np.random.Generator, geometry: ClipGeometry, entry_band: float) -> Scene | None:
     background = _draw_background(rng)
     pan = str(rng.choice(PANS)) if background.kind == "gradient" and rng.random() < PAN_SHARE else None
     objects: list[SceneObject] = []
     for _ in range(2 if rng.random() < TWO_OBJECTS else 1):
-        obj = _draw_object(rng, geometry, background, pan, objects)
+        obj = _draw_object(rng, geometry, background, pan, objects, entry_band)
         if obj is None:
             return None
         objects.append(obj)
@@ -96,7 +104,7 @@ def _object_colors(background_colors: tuple[str, ...]) -> list[str]:
 
 def _draw_object(
     rng: np.random.Generator, geometry: ClipGeometry, background: Background, pan: str | None,
-    others: list[SceneObject],
+    others: list[SceneObject], entry_band: float,
 ) -> SceneObject | None:
     colors = _object_colors(tuple(background.colors))
     if not colors:
@@ -111,7 +119,7 @@ def _draw_object(
     color = str(rng.choice(colors))
     obj = SceneObject(shape, color, motion, speed, (0.5, 0.5), float(size), word)
     for _ in range(20):
-        start = _draw_start(rng, obj, geometry, pan)
+        start = _draw_start(rng, obj, geometry, pan, entry_band)
         if start is None:
             return None
         obj.start = start
@@ -140,21 +148,33 @@ def _half_extent(obj: SceneObject, geometry: ClipGeometry) -> tuple[float, float
     return hx / geometry.width, hy / geometry.height
 
 
+# The axis and sign of each directed motion: the edge it enters from is the low end when it moves +.
+DIRECTED = {"right": (0, 1), "left": (0, -1), "down": (1, 1), "up": (1, -1)}
+
+
 def _draw_start(
-    rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None
+    rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None, entry_band: float = 0.0
 ) -> tuple[float, float] | None:
-    """A start centre keeping the object in frame for the whole clip, or None if none exists."""
+    """A start centre keeping the object in frame for the whole clip, or None if none exists.
+
+    With entry_band > 0, a directed motion's start on its axis is drawn from the band of that width at
+    the end of the feasible range it moves away from (the whole range when narrower). The number of
+    draws is the same either way, so every other attribute of a seeded scene is unchanged.
+    """
     traj = trajectory(obj, geometry.frames)  # offsets relative to a (0.5, 0.5) start
     pan_dx, pan_dy = pan_offset(pan, geometry.frames)
     hx, hy = _half_extent(obj, geometry)
+    axis, sign = DIRECTED.get(obj.motion, (None, 0))
     start = []
-    for offset, pan_shift, half in ((traj.x - obj.start[0], pan_dx, hx), (traj.y - obj.start[1], pan_dy, hy)):
+    for i, (offset, pan_shift, half) in enumerate(((traj.x - obj.start[0], pan_dx, hx), (traj.y - obj.start[1], pan_dy, hy))):
         shift = offset + pan_shift
         extent = half * traj.scale
         lo = float(np.max(MARGIN + extent - shift))
         hi = float(np.min(1 - MARGIN - extent - shift))
         if lo > hi:
             return None
+        if entry_band > 0 and i == axis:
+            lo, hi = (lo, min(hi, lo + entry_band)) if sign > 0 else (max(lo, hi - entry_band), hi)
         start.append(rng.uniform(lo, hi))
     return float(start[0]), float(start[1])
 

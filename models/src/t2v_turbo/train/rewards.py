@@ -51,7 +51,8 @@ KINDS = ("image_text", "quality", "video_text")
 
 def _dataset(cfg: Config, split: str, degrade_prob: float, length: int = 100_000) -> PromoClips:
     return PromoClips(split=split, length=length, seed=cfg.data.seed, geometry=clip_geometry(cfg),
-                      degrade_prob=degrade_prob, caption_mix={"short": 1.0, "dense": 0.0})
+                      degrade_prob=degrade_prob, caption_mix={"short": 1.0, "dense": 0.0},
+                      entry_band=cfg.data.entry_band)
 
 
 def _signed(x: np.ndarray, channel_axis: int = -3) -> torch.Tensor:

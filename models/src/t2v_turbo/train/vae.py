@@ -48,6 +48,7 @@ def dataset(
         geometry=clip_geometry(cfg),
         degrade_prob=d.degrade_prob if degrade_prob is None else degrade_prob,
         caption_mix=d.caption_mix,
+        entry_band=d.entry_band,
     )
 
 
