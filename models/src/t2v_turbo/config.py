@@ -278,8 +278,8 @@ class Config:
             raise ConfigError(
                 f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
             )
-        for key in ("data.degrade_prob", "data.entry_band", "teacher_training.text_dropout", "teacher_training.degrade_prob",
-                    "teacher_training.high_noise_share"):
+        for key in ("data.degrade_prob", "data.entry_band", "teacher_training.text_dropout",
+                    "teacher_training.degrade_prob", "teacher_training.high_noise_share"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key} must lie in [0, 1], got {v}")

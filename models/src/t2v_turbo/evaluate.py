@@ -83,16 +83,17 @@ def soft_displacement(frames: np.ndarray, color: str) -> np.ndarray:
     measure_clip it needs no compact object, so it also reads the drift of a blurred prediction.
     """
     t, h, w, _ = frames.shape
-    close = np.exp(-((frames.astype(np.float64) - np.array(COLORS[color])) ** 2).sum(-1) / (2 * COLOR_RADIUS**2))
+    distance2 = ((frames.astype(np.float64) - np.array(COLORS[color])) ** 2).sum(-1)  # (T, H, W)
+    close = np.exp(-distance2 / (2 * COLOR_RADIUS**2))
     weight = (close - np.median(close, axis=(1, 2), keepdims=True)).clip(min=0)  # (T, H, W)
     ys, xs = np.mgrid[0:h, 0:w]
     mass = weight.sum(axis=(1, 2)).clip(min=1e-12)  # (T,)
-    centre = np.stack([(weight * xs).sum(axis=(1, 2)) / mass, (weight * ys).sum(axis=(1, 2)) / mass], -1)  # (T, 2)
+    centre = np.stack([(weight * xs).sum(axis=(1, 2)), (weight * ys).sum(axis=(1, 2))], -1) / mass[:, None]  # (T, 2)
     k = max(1, t // 4)
     return (centre[-k:].mean(0) - centre[:k].mean(0)) * (64.0 / w)
 
 
-# Directed prompts for top_drift: every colour moves every way, shapes rotate so none pairs with one direction.
+# top_drift's directed prompts: every colour moves every way; shapes rotate, so none pairs with one way.
 DRIFT_PROMPTS = [
     (f"a {c} {('circle', 'square', 'star', 'triangle')[(i + j) % 4]} moving {d}", c, d)
     for i, c in enumerate(("red", "blue", "yellow", "white"))
@@ -108,7 +109,7 @@ def top_drift(denoise, decode, encode, abar, latent_shape, seeds: int = 3) -> di
     predicted x0 is decoded and its soft colour displacement taken along the asked direction (px at
     64x64). At the top, z_t carries nothing of a clip, so a denoiser can only place the object from the
     caption; the ODE sampler starts there, and its clips follow a direction word once this is clearly
-    positive (docs/COMPANION.md: a perfect predictor on the demo data shows ~11 px).
+    positive (docs/COMPANION.md: the demo data's own conditional means show ~14 px).
     """
     import torch
 
@@ -123,8 +124,10 @@ def top_drift(denoise, decode, encode, abar, latent_shape, seeds: int = 3) -> di
         with torch.no_grad():
             video = decode(predicted_x0(z, denoise(z, torch.full((n,), float(top)), context), abar[top]))
         frames = ((video.clamp(-1, 1) + 1) * 127.5).permute(0, 2, 3, 4, 1).cpu().numpy()  # (n, T, H, W, 3)
-        along += [float(soft_displacement(f, c) @ np.array(TRANSLATIONS[d])) for f, (_, c, d) in zip(frames, DRIFT_PROMPTS)]
-    return {"t": top, "px": float(np.mean(along)), "se": float(np.std(along) / len(along) ** 0.5), "clips": len(along)}
+        for clip, (_, color, direction) in zip(frames, DRIFT_PROMPTS):
+            along.append(float(soft_displacement(clip, color) @ np.array(TRANSLATIONS[direction])))
+    se = float(np.std(along) / len(along) ** 0.5)
+    return {"t": top, "px": float(np.mean(along)), "se": se, "clips": len(along)}
 
 
 def _compactness(mask: np.ndarray) -> np.ndarray:
@@ -316,12 +319,13 @@ def evaluate_teacher(
     drift = top_drift(lambda z, t, c: unet(z, t, c, torch.full((z.shape[0],), float(cfg.geometry.fps))),
                       lambda z: vae.decode(z / scale), lambda texts: encoder.encode(texts)[0].float(), abar,
                       cfg.latent_shape)
-    print(f"[eval] x0 from pure noise at t={drift['t']}: the object moves {drift['px']:+.2f} ± {drift['se']:.2f} px "
-          f"the asked way ({drift['clips']} clips; only the caption can place it there)", flush=True)
+    print(f"[eval] x0 from pure noise at t={drift['t']}: the object moves {drift['px']:+.2f} ± {drift['se']:.2f} "
+          f"px the asked way ({drift['clips']} clips; only the caption can place it there)", flush=True)
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
         summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
-                   "layout_leak_by_t": leaks, "x0_error": errors, "top_drift": drift, "probe_clips": len(scenes)}
+                   "layout_leak_by_t": leaks, "x0_error": errors, "top_drift": drift,
+                   "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
     s = cfg.sampling

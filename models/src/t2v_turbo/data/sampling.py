@@ -153,20 +153,22 @@ DIRECTED = {"right": (0, 1), "left": (0, -1), "down": (1, 1), "up": (1, -1)}
 
 
 def _draw_start(
-    rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None, entry_band: float = 0.0
+    rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None,
+    entry_band: float = 0.0,
 ) -> tuple[float, float] | None:
     """A start centre keeping the object in frame for the whole clip, or None if none exists.
 
     With entry_band > 0, a directed motion's start on its axis is drawn from the band of that width at
-    the end of the feasible range it moves away from (the whole range when narrower). The number of
-    draws is the same either way, so every other attribute of a seeded scene is unchanged.
+    the end of the feasible range it moves away from (the whole range when narrower). It takes as many
+    random draws as without the band, so the attributes drawn before a start do not change.
     """
     traj = trajectory(obj, geometry.frames)  # offsets relative to a (0.5, 0.5) start
     pan_dx, pan_dy = pan_offset(pan, geometry.frames)
     hx, hy = _half_extent(obj, geometry)
     axis, sign = DIRECTED.get(obj.motion, (None, 0))
     start = []
-    for i, (offset, pan_shift, half) in enumerate(((traj.x - obj.start[0], pan_dx, hx), (traj.y - obj.start[1], pan_dy, hy))):
+    axes = ((traj.x - obj.start[0], pan_dx, hx), (traj.y - obj.start[1], pan_dy, hy))
+    for i, (offset, pan_shift, half) in enumerate(axes):
         shift = offset + pan_shift
         extent = half * traj.scale
         lo = float(np.max(MARGIN + extent - shift))
