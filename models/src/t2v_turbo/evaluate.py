@@ -88,7 +88,8 @@ def soft_displacement(frames: np.ndarray, color: str) -> np.ndarray:
     weight = (close - np.median(close, axis=(1, 2), keepdims=True)).clip(min=0)  # (T, H, W)
     ys, xs = np.mgrid[0:h, 0:w]
     mass = weight.sum(axis=(1, 2)).clip(min=1e-12)  # (T,)
-    centre = np.stack([(weight * xs).sum(axis=(1, 2)), (weight * ys).sum(axis=(1, 2))], -1) / mass[:, None]  # (T, 2)
+    # (T, 2) weighted centroid per frame
+    centre = np.stack([(weight * xs).sum(axis=(1, 2)), (weight * ys).sum(axis=(1, 2))], -1) / mass[:, None]
     k = max(1, t // 4)
     return (centre[-k:].mean(0) - centre[:k].mean(0)) * (64.0 / w)
 
