@@ -18,8 +18,16 @@ def test_presets_resolve_and_demo_is_the_default():
         cfg = resolve_config(name)
         assert isinstance(cfg, Config)
     demo = resolve_config("demo")
-    assert demo.teacher_training.multiscale_noise == 0.8  # the demo's one departure from the defaults
-    assert dataclasses.replace(demo, teacher_training=Config().teacher_training) == Config().validate()
+    assert demo.teacher_training.multiscale_noise == 0.8
+    # The demo departs from the defaults only in the teacher's recipe: data, VAE and widths are shared.
+    assert demo.unet.prediction == "v" and demo.schedule.terminal_abar == 1e-6 and demo.teacher_top.enabled
+    assert demo.data.entry_band == 0.1
+    recipe = ("teacher_training", "teacher_top", "unet", "schedule", "data")
+    assert dataclasses.replace(demo, **{k: getattr(Config(), k) for k in recipe}) == Config().validate()
+    assert dataclasses.replace(demo.unet, prediction="epsilon", temporal_frame_position=False,
+                               temporal_frame_position_init=Config().unet.temporal_frame_position_init,
+                               frame_embedding=False) == Config().unet
+    assert dataclasses.replace(demo.data, entry_band=0.0) == Config().data
     # A config stored before the key existed keeps white noise: the teachers it describes learnt that.
     stored = Config().to_dict()
     del stored["teacher_training"]["multiscale_noise"]

@@ -20,7 +20,10 @@ from t2v_turbo.train.teacher import (
     teacher_losses,
     train_teacher,
     epsilon_loss_weight,
+    motion_pool,
+    teacher_batch,
     training_timesteps,
+    TeacherCache,
 )
 from t2v_turbo.train.vae import build_vae, dataset, frame_batch, load_vae, train_vae, vae_losses
 
@@ -114,7 +117,7 @@ def _vae_stage(cfg, poison_step: int | None = None, term: str = "kl") -> Stage:
 
 
 def test_high_noise_share_visits_the_top_band_more_and_defaults_to_the_old_draws():
-    tt = resolve_config("demo").teacher_training
+    tt = resolve_config("micro").teacher_training
     uniform = training_timesteps(4096, 1000, torch.Generator().manual_seed(3), tt)
     assert torch.equal(uniform, torch.randint(0, 1000, (4096,), generator=torch.Generator().manual_seed(3)))
     tt.high_noise_share, tt.high_noise_from = 0.5, 800
@@ -128,8 +131,62 @@ def test_high_noise_share_visits_the_top_band_more_and_defaults_to_the_old_draws
     assert training_timesteps(256, 1000, torch.Generator().manual_seed(3), tt).min() >= 800
 
 
+def _attrs(motions: list[str], pan: bool = False) -> dict:
+    return {"objects": [{"motion": m} for m in motions], "pan": {"direction": "left"} if pan else None}
+
+
+def test_top_band_motions_feed_the_top_band_only_with_captioned_clips_that_move_so():
+    cfg = resolve_config("micro", overrides=[
+        "teacher_training.batch_size=64", "teacher_training.high_noise_share=0.5",
+        "teacher_training.high_noise_from=980", 'teacher_training.top_band_motions=["left","right"]'])
+    attrs = [_attrs(["left"]), _attrs(["right", "left"]), _attrs(["left"], pan=True), _attrs(["still"]),
+             _attrs(["right", "zoom_in"]), _attrs(["up"])] * 4
+    n = len(attrs)
+    cache = TeacherCache(latents=torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1, 1).expand(n, 4, 4, 4, 4),
+                         contexts=torch.randn(1 + 2 * n, 3, 8), caption_rows=torch.arange(1, 1 + 2 * n).view(n, 2),
+                         captions=[""] * (1 + 2 * n), attrs=attrs)
+    pool = motion_pool(cache, cfg.teacher_training.top_band_motions)
+    assert pool.tolist() == [i for i in range(n) if i % 6 in (0, 1)]  # a pan or another motion excludes a clip
+    tops, chosen, dropped_any, rest = 0, [], 0, []
+    for step in range(20):
+        batch = teacher_batch(cache, cfg, step, 0, 1, pool)
+        top = batch["top"]
+        dropped = (batch["context"] == cache.contexts[0]).flatten(1).all(1)
+        assert not torch.equal(batch["latents"], teacher_batch(cache, cfg, step, 0, 1)["latents"]) or not top.any()
+        index = torch.as_tensor(batch["index"])
+        assert torch.equal(batch["latents"][:, 0, 0, 0, 0].long(), index)
+        chosen += index[top & ~dropped].tolist()
+        tops += int(top.sum()); dropped_any += int((top & dropped).sum())
+        t = training_timesteps(64, 1000, torch.Generator().manual_seed(step), cfg.teacher_training, top)
+        assert (t[top] >= 980).all()  # the marked items, and only they, draw the top band
+        rest.append(t[~top])
+    assert abs(tops / (20 * 64) - 0.5) < 0.05
+    assert (torch.cat(rest) >= 980).float().mean() < 0.05  # the others: uniform over the schedule (2 % there)
+    assert set(chosen) <= set(pool.tolist()) and len(set(chosen)) == len(pool)
+    assert dropped_any > 0  # empty-caption top items exist and keep draws from the whole data
+    with pytest.raises(ConfigError, match="unknown motions"):
+        resolve_config("micro", overrides=['teacher_training.top_band_motions=["sideways"]'])
+    with pytest.raises(ConfigError, match="needs teacher_training.high_noise_share"):
+        resolve_config("micro", overrides=['teacher_training.top_band_motions=["left"]'])
+    with pytest.raises(ValueError, match="selects nothing"):
+        motion_pool(cache, ["rotate"])
+
+
+def test_teacher_top_stage_overrides_only_its_keys():
+    cfg = resolve_config("demo")
+    assert cfg.teacher_top.enabled  # the demo teacher is trained in two stages (make-demo-base)
+    top = cfg.teacher_top.apply(cfg)
+    assert top.teacher_training.high_noise_from == 980 and top.teacher_training.motion_loss_weight == 32
+    assert top.teacher_training.top_band_motions == ["left", "right", "up", "down"]
+    assert top.teacher_training.steps == cfg.teacher_top.steps and top.teacher_training.lr == cfg.teacher_top.lr
+    kept = ("batch_size", "ema_decay", "multiscale_noise", "snr_weight_floor", "text_dropout")
+    assert all(getattr(top.teacher_training, k) == getattr(cfg.teacher_training, k) for k in kept)
+    assert top.unet == cfg.unet and top.data == cfg.data
+    assert cfg.teacher_training.top_band_motions == []  # the first stage sees every clip at the top
+
+
 def test_snr_weight_floor_lifts_only_the_high_noise_steps():
-    tt = resolve_config("demo").teacher_training
+    tt = resolve_config("micro").teacher_training
     snr = torch.tensor([0.005, 0.02, 0.05, 1.0, 5.0, 50.0])
     assert torch.allclose(epsilon_loss_weight(snr, tt), torch.tensor([1, 1, 1, 1, 1, 0.1]))
     tt.snr_weight_floor = 0.05

@@ -254,12 +254,25 @@ def _make_demo_base(args) -> int:
         teacher_final = train_teacher(cfg, root / "teacher", vae_final, resume)
         timings["teacher_s"] = timings.get("teacher_s", 0.0) * bool(args.resume) + time.time() - t0
 
+    if cfg.teacher_top.enabled:  # the second stage: the top of the schedule learns the motion words
+        t0 = time.time()
+        top_cfg = cfg.teacher_top.apply(cfg)
+        top_final = root / "teacher-top" / "final"
+        if args.resume and _finished(top_final, top_cfg.teacher_training.steps):
+            print(f"[teacher-top] already trained: {top_final}")
+        else:
+            top_final = train_teacher(top_cfg, root / "teacher-top", vae_final, resume,
+                                      init=teacher_final, cache_dir=root / "teacher" / "cache")
+            timings["teacher_top_s"] = timings.get("teacher_top_s", 0.0) * bool(args.resume) + time.time() - t0
+        teacher_final = top_final
+
     if not args.skip_eval:
         from .evaluate import evaluate_teacher
 
         t0 = time.time()
         evaluate_teacher(
             teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"}
+            | ({"teacher-top": root / "teacher-top"} if cfg.teacher_top.enabled else {}),
         )
         timings["eval_s"] = time.time() - t0
     timings_path.write_text(json.dumps(timings, indent=2))

@@ -184,7 +184,33 @@ class TeacherTrainingConfig(TrainingConfig):
     # On VC2's schedule, 4 made the teacher read motion off the noisy latent more, not the caption
     # (docs/COMPANION.md, stop 16)
     motion_loss_weight: float = 1.0
+    # Motions whose clips alone feed the top band (the high_noise_share items): a clip qualifies when
+    # every object moves so and the camera stays. What a caption means is unchanged, only which
+    # captions are drawn there; elsewhere the direction words' share of the motion error is diluted
+    # by pans, zooms and two-object clips until it is not learnt (docs/COMPANION.md, stop 18). [] = all
+    top_band_motions: list[str] = field(default_factory=list)
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
+
+
+@dataclass
+class TeacherTopConfig:
+    """make-demo-base's second teacher stage: the trained teacher continued with these teacher_training
+    values (the rest kept) into <out>/teacher-top, which becomes the demo teacher. The first stage
+    learns what the frames show; this one teaches the top of the schedule, where only the caption can
+    place the object, to move it the way the direction word says (docs/COMPANION.md, stop 18)."""
+
+    enabled: bool = False
+    steps: int = 1000
+    lr: float = 2e-4  # a fresh optimiser on trained weights: below the first stage's rate
+    high_noise_from: int = 980
+    high_noise_share: float = 0.5
+    motion_loss_weight: float = 32.0
+    top_band_motions: list[str] = field(default_factory=lambda: ["left", "right", "up", "down"])
+
+    def apply(self, cfg: Config) -> Config:
+        """The second stage's config: `cfg` with these values in teacher_training."""
+        values = {k: v for k, v in dataclasses.asdict(self).items() if k != "enabled"}
+        return dataclasses.replace(cfg, teacher_training=dataclasses.replace(cfg.teacher_training, **values)).validate()
 
 
 @dataclass
@@ -210,6 +236,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     vae_training: VAETrainingConfig = field(default_factory=VAETrainingConfig)
     teacher_training: TeacherTrainingConfig = field(default_factory=TeacherTrainingConfig)
+    teacher_top: TeacherTopConfig = field(default_factory=TeacherTopConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
@@ -301,6 +328,14 @@ class Config:
                               f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
         if tt.motion_loss_weight <= 0:
             raise ConfigError(f"teacher_training.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
+        from .data.vocabulary import MOTIONS
+
+        unknown = [m for m in tt.top_band_motions if m not in MOTIONS]
+        if unknown:
+            raise ConfigError(f"teacher_training.top_band_motions: unknown motions {unknown}; known: {list(MOTIONS)}")
+        if tt.top_band_motions and tt.high_noise_share <= 0:
+            raise ConfigError("teacher_training.top_band_motions needs teacher_training.high_noise_share > 0: "
+                              "it chooses the clips of the top band")
         if not 0 <= tt.high_noise_from < self.schedule.num_train_timesteps:
             raise ConfigError(f"teacher_training.high_noise_from must lie in [0, "
                               f"{self.schedule.num_train_timesteps}), got {tt.high_noise_from}")
@@ -312,8 +347,22 @@ class Config:
 # training option keeps its old behaviour as the default and a preset turns it on.
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # The 16x16-latent demo: multiscale noise, or z_999 leaks the layout (diffusion/multiscale_noise.py).
-    "demo": {"teacher_training": {"multiscale_noise": 0.8}},
+    # The 16x16-latent demo (docs/COMPANION.md): multiscale noise, or z_999 leaks the layout
+    # (diffusion/multiscale_noise.py); v prediction on a schedule that ends at (nearly) pure noise, so
+    # the top step must place the object from the caption alone; frame-aware temporal layers; directed
+    # objects entering from their edge; and the second stage that teaches the top the motion words.
+    "demo": {
+        "data": {"entry_band": 0.1},
+        "unet": {
+            "prediction": "v",
+            "temporal_frame_position": True,
+            "temporal_frame_position_init": 0.3,
+            "frame_embedding": True,
+        },
+        "schedule": {"terminal_abar": 1e-6},
+        "teacher_training": {"multiscale_noise": 0.8, "high_noise_share": 0.5, "snr_weight_floor": 1.0},
+        "teacher_top": {"enabled": True},
+    },
     # Trains in seconds: tests only. 4 frames of 16x16 px -> a 4x4x4x4 latent.
     "micro": {
         "geometry": {"frames": 4, "height": 16, "width": 16},

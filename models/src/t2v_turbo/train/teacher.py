@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,7 @@ class TeacherCache:
     contexts: torch.Tensor
     caption_rows: torch.Tensor  # (N, 2) rows of contexts: (short, dense)
     captions: list[str]
+    attrs: list[dict] = field(default_factory=list)  # each clip's true attributes (data/scene.py)
 
     def __len__(self) -> int:
         return self.latents.shape[0]
@@ -99,7 +100,7 @@ def build_cache(
             print(
                 f"[teacher] reusing the latent cache {cache_dir} ({t['latents'].shape[0]} clips)", flush=True
             )
-            return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"])
+            return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"], meta["attrs"])
 
     vae, scale, _ = load_vae(vae_path)
     encoder = encoder if encoder is not None else load_text_encoder(cfg)
@@ -122,6 +123,7 @@ def build_cache(
         contexts=torch.cat(contexts).contiguous(),
         caption_rows=torch.tensor([[row[s], row[d]] for s, d in pairs], dtype=torch.int64),
         captions=captions,
+        attrs=attrs,
     )
     cache_dir.mkdir(parents=True, exist_ok=True)
     save_file(
@@ -133,10 +135,26 @@ def build_cache(
     return cache
 
 
+def motion_pool(cache: TeacherCache, motions: list[str]) -> np.ndarray:
+    """Indices of the cached clips whose objects all move in one of `motions` under a still camera."""
+    if not cache.attrs:
+        raise ValueError("teacher_training.top_band_motions needs the clips' attributes; this cache has none")
+    pool = [i for i, a in enumerate(cache.attrs)
+            if a["pan"] is None and all(o["motion"] in motions for o in a["objects"])]
+    if not pool:
+        raise ValueError(f"no cached clip moves only {motions}: teacher_training.top_band_motions selects nothing")
+    return np.asarray(pool, dtype=np.int64)
+
+
 def teacher_batch(
-    cache: TeacherCache, cfg: Config, step: int, rank: int, world: int
+    cache: TeacherCache, cfg: Config, step: int, rank: int, world: int, top_pool: np.ndarray | None = None
 ) -> dict[str, torch.Tensor]:
-    """This rank's latents (b, C, T, h, w) and contexts (b, L, D) for `step`, captions drawn per item."""
+    """This rank's latents (b, C, T, h, w) and contexts (b, L, D) for `step`, captions drawn per item.
+
+    top_pool (motion_pool of teacher_training.top_band_motions): a high_noise_share of the items is
+    marked `top` (its t is then drawn from the top band) and, unless its caption is dropped, draws its
+    clip from this pool. Empty-caption items keep the whole data, so the unconditional model does too.
+    """
     t = cfg.teacher_training
     rng = batch_rng(t.seed, step)
     b = t.batch_size
@@ -145,13 +163,21 @@ def teacher_batch(
     short_share = mix.get("short", 0.0) / max(1e-9, sum(mix.values()))
     use_dense = (rng.random(size=(world, b)) >= short_share)[rank]
     dropped = (rng.random(size=(world, b)) < t.text_dropout)[rank]
+    batch = {}
+    if top_pool is not None:
+        top = (rng.random(size=(world, b)) < t.high_noise_share)[rank]
+        idx = np.where(top & ~dropped, top_pool[rng.integers(0, len(top_pool), size=(world, b))[rank]], idx)
+        batch["top"] = torch.from_numpy(top)
     rows = cache.caption_rows[torch.from_numpy(idx), torch.from_numpy(use_dense.astype(np.int64))]
     rows = torch.where(torch.from_numpy(dropped), torch.zeros_like(rows), rows)  # row 0 = ""
-    return {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
+    return batch | {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
 
 
-def training_timesteps(b: int, num_timesteps: int, generator: torch.Generator, tt) -> torch.Tensor:
-    """(b,) long: t ~ U{0..T-1}, except a share `high_noise_share` drawn from U{high_noise_from..T-1}.
+def training_timesteps(
+    b: int, num_timesteps: int, generator: torch.Generator, tt, top: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(b,) long: t ~ U{0..T-1}, except a share `high_noise_share` drawn from U{high_noise_from..T-1}
+    (the items marked in `top` when the batch chose them, see teacher_batch).
 
     Each timestep keeps its minimiser; the top band is just visited more often. Its loss is tiny in x0
     terms (SNR < 0.04 from t = 800) yet that is where pure noise becomes a layout and a trajectory.
@@ -161,7 +187,7 @@ def training_timesteps(b: int, num_timesteps: int, generator: torch.Generator, t
     if tt.high_noise_share > 0:
         high = torch.randint(tt.high_noise_from, num_timesteps, (b,), generator=generator)
         pick = torch.rand((b,), generator=generator) < tt.high_noise_share
-        t = torch.where(pick, high, t)
+        t = torch.where(pick if top is None else top, high, t)
     return t
 
 
@@ -198,7 +224,7 @@ def teacher_losses(
 ) -> dict[str, torch.Tensor]:
     x0 = batch["latents"]  # (B, C, T, h, w)
     b = x0.shape[0]
-    t = training_timesteps(b, abar.shape[0], generator, cfg.teacher_training)
+    t = training_timesteps(b, abar.shape[0], generator, cfg.teacher_training, batch.get("top"))
     noise = multiscale_noise(tuple(x0.shape), generator, cfg.teacher_training.multiscale_noise)
     z_t = add_noise(x0, noise, t, abar)
     fps = torch.full((b,), float(cfg.geometry.fps))
@@ -229,17 +255,27 @@ def initial_weights(model: UNet3D, init: str | Path) -> None:
 
 
 def teacher_stage(
-    cfg: Config, run_dir: str | Path, vae_path: str | Path, encoder=None, init: str | Path | None = None
+    cfg: Config,
+    run_dir: str | Path,
+    vae_path: str | Path,
+    encoder=None,
+    init: str | Path | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Stage:
     """The teacher's Stage: cache (built once, by rank 0 first), fresh UNet (seeded), batches, loss."""
     run_dir = Path(run_dir)
+    cache_dir = run_dir / "cache" if cache_dir is None else Path(cache_dir)
     _, scale, vae_cfg = load_vae(vae_path)
     for section in ("geometry", "vae"):
         if vae_cfg.to_dict()[section] != cfg.to_dict()[section]:
             raise ValueError(f"the VAE at {vae_path} was trained with a different '{section}' config")
     with process_state().main_process_first():  # rank 0 encodes; the others then read its cache
-        cache = build_cache(cfg, vae_path, encoder, run_dir / "cache")
+        cache = build_cache(cfg, vae_path, encoder, cache_dir)
     abar = noise_schedule(cfg).alphas_cumprod_torch()
+    motions = cfg.teacher_training.top_band_motions
+    top_pool = motion_pool(cache, motions) if motions else None
+    if top_pool is not None:
+        print(f"[teacher] top band: {len(top_pool)} of {len(cache)} clips move only {motions}", flush=True)
     torch.manual_seed(cfg.teacher_training.seed)
     model = build_unet(cfg)
     if init is not None:
@@ -247,7 +283,7 @@ def teacher_stage(
     return Stage(
         kind="teacher",
         model=model,
-        batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world),
+        batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world, top_pool),
         loss_fn=lambda m, batch, gen: teacher_losses(m, batch, gen, cfg, abar),
         frozen=STUDENT_ONLY,
         extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())}
@@ -263,12 +299,14 @@ def train_teacher(
     encoder=None,
     interrupt_after: int | None = None,
     init: str | Path | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Path:
     """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights).
 
     init: start from another teacher's weights (see initial_weights) instead of a seeded init.
+    cache_dir: where the latent cache lives (default <run_dir>/cache): a later stage shares the first's.
     """
-    stage = teacher_stage(cfg, run_dir, vae_path, encoder, init)
+    stage = teacher_stage(cfg, run_dir, vae_path, encoder, init, cache_dir)
     return train_stage(stage, cfg, cfg.teacher_training, run_dir, resume, interrupt_after=interrupt_after)
 
 
