@@ -54,7 +54,8 @@ def add_commands(sub) -> None:
     _post_args(p)
 
     p = sub.add_parser("make-demo-student", help="reproduce the demo student and docs/POST_TRAINING.md")
-    p.add_argument("--teacher", default="models/runs/demo/teacher/final", help="the teacher's final/ folder")
+    p.add_argument("--teacher", default="models/runs/demo/teacher-top/final",
+                   help="the teacher's final/ folder (default: make-demo-base's demo teacher, its second stage)")
     p.add_argument("--out", default="models/runs/post", help="run root (rewards/, cache/, rows/, student/)")
     p.add_argument("--report", default="docs/POST_TRAINING.md", help="where the report goes (+ .json, grid png)")
     p.add_argument("--resume", action="store_true", help="skip finished stages, resume interrupted ones")

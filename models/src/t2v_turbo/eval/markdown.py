@@ -363,7 +363,7 @@ REPRODUCE = """## Reproduce
 
 ```
 # the demo teacher first (docs/COMPANION.md), then:
-python -m t2v_turbo make-demo-student --teacher models/runs/demo/teacher/final --out models/runs/post \\
+python -m t2v_turbo make-demo-student --teacher models/runs/demo/teacher-top/final --out models/runs/post \\
     --report docs/POST_TRAINING.md            # add --resume to continue an interrupted run
 ```
 
