@@ -183,6 +183,11 @@ def test_teacher_top_stage_overrides_only_its_keys():
     assert all(getattr(top.teacher_training, k) == getattr(cfg.teacher_training, k) for k in kept)
     assert top.unet == cfg.unet and top.data == cfg.data
     assert cfg.teacher_training.top_band_motions == []  # the first stage sees every clip at the top
+    # A bad second-stage value fails at once, naming its section, not after the first stage's training.
+    with pytest.raises(ConfigError, match=r"teacher_top.top_band_motions: unknown motions \['sideways'\]"):
+        resolve_config("demo", overrides=['teacher_top.top_band_motions=["sideways"]'])
+    with pytest.raises(ConfigError, match="teacher_top.high_noise_share must lie in"):
+        resolve_config("demo", overrides=["teacher_top.high_noise_share=1.5"])
 
 
 def test_snr_weight_floor_lifts_only_the_high_noise_steps():

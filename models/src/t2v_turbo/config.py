@@ -306,7 +306,7 @@ class Config:
                 f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
             )
         for key in ("data.degrade_prob", "data.entry_band", "teacher_training.text_dropout",
-                    "teacher_training.degrade_prob", "teacher_training.high_noise_share"):
+                    "teacher_training.degrade_prob"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key} must lie in [0, 1], got {v}")
@@ -322,24 +322,33 @@ class Config:
                 NoiseSchedule.from_dict(self.schedule).alphas_cumprod()
             except ValueError as err:
                 raise ConfigError(f"schedule.{err}") from None
-        tt = self.teacher_training
+        self._check_teacher_training(self.teacher_training, "teacher_training")
+        if self.teacher_top.enabled:  # caught now, not after the first stage's hour of training
+            top = dataclasses.asdict(self.teacher_top)
+            del top["enabled"]
+            self._check_teacher_training(dataclasses.replace(self.teacher_training, **top), "teacher_top")
+        return self
+
+    def _check_teacher_training(self, tt: TeacherTrainingConfig, name: str) -> None:
+        """Rules on one teacher stage's values; `name` is the section the user set them in."""
+        if not 0.0 <= tt.high_noise_share <= 1.0:
+            raise ConfigError(f"{name}.high_noise_share must lie in [0, 1], got {tt.high_noise_share}")
         if tt.snr_weight_floor < 0 or (tt.snr_weight_floor > 0 and tt.snr_weight_floor >= tt.min_snr_gamma):
-            raise ConfigError(f"teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "
+            raise ConfigError(f"{name}.snr_weight_floor must be 0 or lie in (0, min_snr_gamma = "
                               f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
         if tt.motion_loss_weight <= 0:
-            raise ConfigError(f"teacher_training.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
+            raise ConfigError(f"{name}.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
         from .data.vocabulary import MOTIONS
 
         unknown = [m for m in tt.top_band_motions if m not in MOTIONS]
         if unknown:
-            raise ConfigError(f"teacher_training.top_band_motions: unknown motions {unknown}; known: {list(MOTIONS)}")
+            raise ConfigError(f"{name}.top_band_motions: unknown motions {unknown}; known: {list(MOTIONS)}")
         if tt.top_band_motions and tt.high_noise_share <= 0:
-            raise ConfigError("teacher_training.top_band_motions needs teacher_training.high_noise_share > 0: "
+            raise ConfigError(f"{name}.top_band_motions needs {name}.high_noise_share > 0: "
                               "it chooses the clips of the top band")
         if not 0 <= tt.high_noise_from < self.schedule.num_train_timesteps:
-            raise ConfigError(f"teacher_training.high_noise_from must lie in [0, "
+            raise ConfigError(f"{name}.high_noise_from must lie in [0, "
                               f"{self.schedule.num_train_timesteps}), got {tt.high_noise_from}")
-        return self
 
 
 # ---------------------------------------------------------------------------------------------

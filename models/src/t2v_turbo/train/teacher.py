@@ -100,7 +100,7 @@ def build_cache(
             print(
                 f"[teacher] reusing the latent cache {cache_dir} ({t['latents'].shape[0]} clips)", flush=True
             )
-            return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"], meta["attrs"])
+            return TeacherCache(t["latents"], t["contexts"], t["caption_rows"], meta["captions"], meta.get("attrs", []))
 
     vae, scale, _ = load_vae(vae_path)
     encoder = encoder if encoder is not None else load_text_encoder(cfg)
