@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from .data import EVAL_PROMPTS
-from .data.vocabulary import COLORS
+from .data.vocabulary import COLORS, TRANSLATIONS
 
 COLOR_RADIUS = 60.0  # RGB distance within which a pixel counts as a named colour
 MOVE_PX = 4.0  # net centroid displacement (px at 64x64) that counts as moving
-TRANSLATIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
 def color_masks(frames: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -18,7 +18,7 @@ from t2v_turbo.data.degrade import sample_degradations
 from t2v_turbo.data.heldout import is_heldout
 from t2v_turbo.data.render import STAR_OUTER, TRIANGLE_CIRCUMRADIUS
 from t2v_turbo.data.scene import Background, ClipGeometry, Scene, SceneObject, pan_offset, trajectory
-from t2v_turbo.data.vocabulary import COLORS, INVISIBLE, MOTIONS, PANS, SHAPES, SPEEDS, TEXT, WORDS
+from t2v_turbo.data.vocabulary import COLORS, INVISIBLE, MOTIONS, PANS, SHAPES, SPEEDS, TEXT, TRANSLATIONS, WORDS
 
 SPLITS = ("train", "val", "test")
 # Share of content-hash buckets (out of 100) per split.
@@ -149,7 +149,7 @@ def _half_extent(obj: SceneObject, geometry: ClipGeometry) -> tuple[float, float
 
 
 # The axis and sign of each directed motion: the edge it enters from is the low end when it moves +.
-DIRECTED = {"right": (0, 1), "left": (0, -1), "down": (1, 1), "up": (1, -1)}
+DIRECTED = {m: (0, dx) if dx else (1, dy) for m, (dx, dy) in TRANSLATIONS.items()}
 
 
 def _draw_start(

@@ -46,6 +46,8 @@ SHAPE_SYNONYMS: dict[str, list[str]] = {
 }
 
 MOTIONS = ("left", "right", "up", "down", "zoom_in", "zoom_out", "rotate", "bounce", "still")
+# The directed motions' unit vectors in image coordinates (x right, y down).
+TRANSLATIONS: dict[str, tuple[int, int]] = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 # Rotation cannot be seen on a circle, so that pairing is never drawn (its caption would lie).
 INVISIBLE = {("circle", "rotate")}
 
