@@ -63,6 +63,11 @@ def test_resume_latest_matches_an_uninterrupted_run(setup, tmp_path: Path):
         _weights(straight, "model.safetensors")["out.2.weight"],
         _weights(run / "final", "model.safetensors")["out.2.weight"],
     )
+    # A step-* folder loads as its final/ would: the EMA, not the online weights.
+    loaded, meta = ckpt.load_final(run / last)
+    final_w, online = _weights(run / "final", "model.safetensors"), _weights(run / last, "model.safetensors")
+    assert meta["step"] == 6 and all(torch.equal(loaded[k], v) for k, v in final_w.items())
+    assert any(not torch.equal(loaded[k], v) for k, v in online.items())
 
 
 def test_resume_refuses_a_different_model(setup, tmp_path: Path):
@@ -79,3 +84,27 @@ def test_resume_refuses_a_different_model(setup, tmp_path: Path):
     saved.write_text(json.dumps(old))
     train_teacher(cfg, tmp_path, vae, resume="latest", encoder=encoder)
     assert (tmp_path / "final" / "model.safetensors").is_file()
+
+
+def test_make_demo_base_regrows_the_second_stage_when_the_first_grows(tmp_path: Path):
+    from t2v_turbo.cli import main
+
+    out = tmp_path / "demo"
+    base = ["make-demo-base", "--preset", "micro", "--out", str(out), "--skip-eval",
+            "--set", "teacher_top.enabled=true", "--set", "teacher_top.steps=2",
+            "--set", "teacher_top.top_band_motions=[]"]
+
+    def grown_from(top: str = "teacher-top") -> int:
+        return json.loads((out / top / "final" / "meta.json").read_text())["extras"]["initialised_from_step"]
+
+    assert main(base) == 0
+    assert grown_from() == 6
+    # A longer first stage (--resume, more steps) makes the old second stage stale: it is set aside, not kept.
+    assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
+    assert grown_from() == 8
+    assert grown_from("teacher-top.stale-1") == 6
+    # Resuming a finished run again changes nothing.
+    before = (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns
+    assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
+    assert (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns == before
+    assert not (out / "teacher-top.stale-2").exists()

@@ -8,7 +8,8 @@ Layout of a run directory:
       train_state.pt                   optimizer and LR-scheduler state, step
       config.json, meta.json           the resolved config; step, losses, extras (e.g. latent_scale)
   <run>/final/                         model.safetensors (EMA if kept), config.json, meta.json: what
-                                       later stages load (load_final)
+                                       later stages load (load_final, which also takes a step-* folder
+                                       and then reads its EMA)
 """
 
 from __future__ import annotations
@@ -135,9 +136,13 @@ def write_final(run_dir: Path, checkpoint: Path) -> Path:
 
 
 def load_final(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """(state_dict, metadata) of a final/ folder or a model.safetensors file."""
+    """(state_dict, metadata) of a final/ folder, a step-* checkpoint or a .safetensors file.
+
+    A checkpoint gives its EMA weights when it has them: the ones its final/ would hold.
+    """
     path = Path(path)
-    weights = path / "model.safetensors" if path.is_dir() else path
+    weights = next((w for w in (path / "ema.safetensors", path / "model.safetensors")
+                    if w.is_file()), path / "model.safetensors") if path.is_dir() else path
     if not weights.is_file():
         raise FileNotFoundError(f"{weights} does not exist; train the stage first (see docs/COMPANION.md)")
     return load_file(str(weights)), read_metadata(weights)

@@ -254,6 +254,12 @@ def initial_weights(model: UNet3D, init: str | Path) -> None:
     print(f"[teacher] initialised from {weights} ({len(missing)} new frame-position/embedding tensors)", flush=True)
 
 
+def weights_step(path: str | Path) -> int | None:
+    """The training step recorded beside a checkpoint's or final/ folder's weights (None if unrecorded)."""
+    meta = Path(path) / "meta.json"
+    return json.loads(meta.read_text()).get("step") if meta.is_file() else None
+
+
 def teacher_stage(
     cfg: Config,
     run_dir: str | Path,
@@ -287,7 +293,8 @@ def teacher_stage(
         loss_fn=lambda m, batch, gen: teacher_losses(m, batch, gen, cfg, abar),
         frozen=STUDENT_ONLY,
         extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())}
-        | ({"initialised_from": str(Path(init).resolve())} if init is not None else {}),
+        | ({"initialised_from": str(Path(init).resolve()), "initialised_from_step": weights_step(init)}
+           if init is not None else {}),
     )
 
 
