@@ -191,3 +191,39 @@ def test_top_drift_reads_how_far_the_caption_alone_moves_the_object():
     assert follows["px"] == pytest.approx(25.6, abs=1.5) and follows["clips"] == 16
     blind = top_drift(oracle(clips(lambda d: "still")), lambda x: x, encode, abar, shape, seeds=1)
     assert abs(blind["px"]) < 0.5
+
+
+def test_direction_check_counts_the_clips_that_move_the_asked_way():
+    """An oracle that draws each directed held-out prompt scores every clip a hit at cosine 1; one that
+    moves the other way scores none at cosine -1; one that paints the colour everywhere finds no object."""
+    from t2v_turbo.data import EVAL_PROMPTS
+    from t2v_turbo.data.render import render_clip
+    from t2v_turbo.data.scene import ClipGeometry
+    from t2v_turbo.evaluate import direction_check, format_direction_check
+
+    asked = {p["prompt"]: p for p in EVAL_PROMPTS}
+    opposite = {"left": "right", "right": "left", "up": "down", "down": "up"}
+    start = {"left": (0.7, 0.5), "right": (0.3, 0.5), "up": (0.5, 0.7), "down": (0.5, 0.3)}
+
+    def oracle(motion_of, draw=True):
+        def render(texts, seed):
+            clips = []
+            for text in texts:
+                p = asked[text]
+                motion = motion_of(p["motion"])
+                other = "white" if p["color"] == "black" else "black"
+                obj = SceneObject("circle", p["color"] if draw else other, motion, "fast", start[motion], 0.12)
+                ground = Background("solid", [other if draw else p["color"]])  # not drawn: the colour fills all
+                clips.append(render_clip(Scene(ground, [obj]).to_dict(), ClipGeometry()))
+            return clips
+        return render
+
+    follows = direction_check(oracle(lambda m: m), seeds=(1, 2))
+    assert follows["clips"] == 32 and follows["color_found"] == 32 and follows["hits"] == 32
+    assert follows["cosine"] == pytest.approx(1.0, abs=1e-6) and set(follows["by_kind"]) == {
+        "seen", "paraphrase", "unseen-combination"}
+    contrary = direction_check(oracle(opposite.get), seeds=(1,))
+    assert contrary["color_found"] == 16 and contrary["hits"] == 0 and contrary["cosine"] == pytest.approx(-1.0)
+    empty = direction_check(oracle(lambda m: m, draw=False), seeds=(1,))
+    assert empty["color_found"] == 0 and empty["hits"] == 0
+    assert "32 of 32 clips, 32 of those" in format_direction_check(follows)

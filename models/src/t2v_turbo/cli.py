@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the caption-swap probe (seconds): how much the denoiser reads colour, shape, motion words",
     )
+    p.add_argument(
+        "--direction-seeds",
+        type=_seed_list,
+        default=None,
+        help="seeds with which the directed prompts (left/right/up/down) are drawn again to count how many "
+        "move the asked way (comma-separated; default 100,200; '' skips)",
+    )
+    p.add_argument("--direction-only", action="store_true", help="only that direction check (minutes)")
 
     p = sub.add_parser("make-demo-base", help="reproduce the demo VAE + teacher from nothing")
     p.add_argument("--out", default="models/runs/demo", help="run root (vae/, teacher/, eval/)")
@@ -144,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
 def _resolve(args):
     return resolve_config(args.preset, args.config, args.overrides)
 
@@ -175,6 +190,8 @@ def _dispatch(args) -> int:
             guidance=args.guidance,
             seed=args.seed,
             probe_only=args.probe_only,
+            **({} if args.direction_seeds is None else {"direction_seeds": args.direction_seeds}),
+            direction_only=args.direction_only,
         )
         return 0
     if args.command == "make-demo-base":

@@ -130,6 +130,47 @@ def top_drift(denoise, decode, encode, abar, latent_shape, seeds: int = 3) -> di
     return {"t": top, "px": float(np.mean(along)), "se": se, "clips": len(along)}
 
 
+DIRECTION_SEEDS = (100, 200)  # the directed prompts' extra draws, apart from the main sample's seed 0 + i
+
+
+def direction_check(render, seeds=DIRECTION_SEEDS) -> dict:
+    """Do full samples move the way the direction word says? The held-out prompts that ask for
+    left/right/up/down (seen, paraphrase, unseen combination), each drawn with every seed.
+
+    render(prompts, seed) -> clips (T, H, W, 3) uint8, prompt i from seed + i. Of the clips whose colour
+    is found (measure_clip), `hits` move the asked way; `cosine` is the cosine between the asked direction
+    and the colour's net displacement (0 for one under 1 px), mean and standard error over those clips.
+    """
+    prompts = [p for p in EVAL_PROMPTS if p["motion"] in TRANSLATIONS]
+    rows = []
+    for seed in seeds:
+        for i, (p, clip) in enumerate(zip(prompts, render([p["prompt"] for p in prompts], seed), strict=True)):
+            m = measure_clip(clip, p["color"])
+            row = {"prompt": p["prompt"], "kind": p["kind"], "seed": seed + i, "color_ok": m["color_ok"],
+                   "motion": m["motion"], "hit": m["motion"] == p["motion"]}
+            if m["color_ok"]:
+                shift = np.array([m["dx"], m["dy"]])
+                norm = float(np.linalg.norm(shift))
+                row["cosine"] = float(shift @ np.array(TRANSLATIONS[p["motion"]])) / norm if norm > 1 else 0.0
+            rows.append(row)
+
+    def tally(chosen: list[dict]) -> dict:
+        cos = [r["cosine"] for r in chosen if r["color_ok"]]
+        return {"clips": len(chosen), "color_found": len(cos), "hits": sum(r["hit"] for r in chosen),
+                "cosine": float(np.mean(cos)) if cos else 0.0,
+                "cosine_se": float(np.std(cos) / len(cos) ** 0.5) if cos else 0.0}
+
+    kinds = dict.fromkeys(r["kind"] for r in rows)
+    return {"seeds": list(seeds), **tally(rows), "by_kind": {k: tally([r for r in rows if r["kind"] == k])
+                                                               for k in kinds}, "results": rows}
+
+
+def format_direction_check(check: dict) -> str:
+    by_kind = "; ".join(f"{k} {v['hits']}/{v['color_found']}" for k, v in check["by_kind"].items())
+    return (f"colour found in {check['color_found']} of {check['clips']} clips, {check['hits']} of those move "
+            f"the asked way, cosine {check['cosine']:+.2f} ± {check['cosine_se']:.2f} ({by_kind})")
+
+
 def _compactness(mask: np.ndarray) -> np.ndarray:
     """(T, H, W) bool -> (T,) share of each frame's mask inside its largest 8-connected component."""
     from scipy import ndimage
@@ -273,10 +314,14 @@ def evaluate_teacher(
     seed: int | None = None,
     runs: dict[str, Path] | None = None,
     probe_only: bool = False,
+    direction_seeds: tuple[int, ...] = DIRECTION_SEEDS,
+    direction_only: bool = False,
 ) -> dict:
     """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json.
 
     probe_only: only the caption-swap probe (seconds, not minutes), e.g. to follow a training run.
+    direction_seeds: the directed prompts are drawn again with these seeds (direction_check); () skips.
+    direction_only: only that check (minutes), written to direction.json.
     """
     import torch
 
@@ -294,6 +339,21 @@ def evaluate_teacher(
         json.loads((Path(extras["vae"]) / "meta.json").read_text()) if Path(extras["vae"]).is_dir() else {}
     )
     encoder = load_text_encoder(cfg)
+    s = cfg.sampling
+    steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
+
+    def directions() -> dict:
+        check = direction_check(lambda texts, sd: [to_uint8(v) for v in sample_videos(
+            unet, vae, scale, encoder, texts, cfg, steps, guidance, sd)], direction_seeds)
+        print(f"[eval] directed prompts, seeds {list(direction_seeds)}, {steps} DDIM steps, w={guidance}: "
+              f"{format_direction_check(check)}", flush=True)
+        return {"steps": steps, "guidance": guidance, **check}
+
+    if direction_only:
+        out.mkdir(parents=True, exist_ok=True)
+        summary = {"teacher": str(Path(teacher).resolve()), "direction_check": directions()}
+        (out / "direction.json").write_text(json.dumps(summary, indent=2))
+        return summary
     latents, scenes = probe_clips(cfg, vae, scale)
     fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
     abar, multiscale = noise_schedule(cfg).alphas_cumprod_torch(), cfg.teacher_training.multiscale_noise
@@ -328,8 +388,6 @@ def evaluate_teacher(
                    "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
         return summary
-    s = cfg.sampling
-    steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
     override = caption_override(unet, vae, scale, encoder, cfg, latents, scenes, steps=steps, guidance=guidance)
     print(f"[eval] opposite direction in the caption from t={override['start']}: steered {override['steered']} "
           f"of {override['clips']} clips, kept the clip's own motion in {override['kept']} (true caption: "
@@ -380,6 +438,7 @@ def evaluate_teacher(
         "x0_error": errors,
         "top_drift": drift,
         "caption_override": override,
+        "direction_check": directions() if direction_seeds else None,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
         "results": results,
