@@ -308,7 +308,7 @@ def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool)
     from .train import checkpoint as ckpt
     from .train.teacher import weights_step
 
-    latest = next(iter(ckpt.list_checkpoints(top_dir)[-1:]), top_dir / "final")
+    latest = (ckpt.list_checkpoints(top_dir) or [top_dir / "final"])[-1]
     if not (latest / "meta.json").is_file():
         return
     grown_from = json.loads((latest / "meta.json").read_text()).get("extras", {}).get("initialised_from_step")
