@@ -35,9 +35,11 @@ def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
 
 
 def micro_unet(seed: int = 0, frame_position: bool = False) -> tuple[UNet3D, object]:
-    """frame_position: both frame-index additions (temporal_frame_position, frame_embedding) on."""
+    """frame_position: the optional additions on: both frame-index ones (temporal_frame_position,
+    frame_embedding) and the text embedding beside the frame embedding."""
     flag = str(frame_position).lower()
-    cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={flag}", f"unet.frame_embedding={flag}"])
+    cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={flag}", f"unet.frame_embedding={flag}",
+                                             f"unet.text_embedding={flag}"])
     torch.manual_seed(seed)
     unet = UNet3D(cfg.unet).eval()
     # Training would move the zero-initialised output layers; do it here so that every path matters.
@@ -210,6 +212,39 @@ def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_pa
         assert ((out[:, :, 1] - out[:, :, 2]).abs().max() > 1e-3) == frame_aware
 
 
+def test_text_embedding_starts_silent_then_reaches_layers_without_cross_attention(tmp_path: Path):
+    """unet.text_embedding: an older teacher loads (--init) and computes exactly the same; once the
+    embedding's last layer moves, a UNet with no cross-attention at all reads the caption through it."""
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    from t2v_turbo.train.teacher import initial_weights
+
+    plain, cfg = micro_unet()
+    with_text = UNet3D(dataclasses.replace(cfg.unet, text_embedding=True)).eval()
+    save_file(plain.state_dict(), str(tmp_path / "model.safetensors"))
+    initial_weights(with_text, tmp_path)
+    assert sorted(n for n, _ in with_text.named_parameters() if n.startswith("text_embed.")) == [
+        "text_embed.0.bias", "text_embed.0.weight", "text_embed.2.bias", "text_embed.2.weight"]
+    x, t, ctx, fps = inputs(cfg)
+    with torch.no_grad():
+        torch.testing.assert_close(with_text(x, t, ctx, fps), plain(x, t, ctx, fps), rtol=0, atol=0)
+    # Cross-attention silenced (its value projections zero): the caption can reach the output only
+    # through the text embedding.
+    other = torch.randn_like(ctx)
+    for text_aware in (False, True):
+        torch.manual_seed(0)
+        net = UNet3D(dataclasses.replace(cfg.unet, text_embedding=text_aware)).eval()
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                p.add_(torch.randn_like(p) * 0.05)
+                if ".attn2.to_v." in name:
+                    p.zero_()
+            change = (net(x, t, ctx, fps) - net(x, t, other, fps)).abs().max()
+        assert (change > 1e-3) == text_aware
+
+
 def test_decoder_attention_maps_for_motion_guidance():
     unet, cfg = micro_unet()
     x, t, ctx, fps = inputs(cfg)
@@ -231,7 +266,7 @@ def test_decoder_attention_maps_for_motion_guidance():
         torch.testing.assert_close(unet(x, t, ctx, fps), eps.detach(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-position-and-embedding"])
+@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-and-text-additions"])
 def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, frame_position: bool):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")

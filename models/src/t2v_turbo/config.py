@@ -107,6 +107,11 @@ class UNetConfig:
     # VC2): every layer, spatial cross-attention included, knows which frame it draws, so a caption can
     # place an object differently in frame 0 and frame 15 ("moving right") in a single layer
     frame_embedding: bool = False
+    # A zero-initialised projection of the caption's mean token embedding added to that time embedding
+    # (not in VC2; Imagen and SDXL add a pooled text embedding so): cross-attention reaches only the
+    # 8x8 and 4x4 levels, this reaches every ResBlock, so words that hold for the whole clip (colours,
+    # a direction, with the frame embedding's frame index beside it) need no attention to be read
+    text_embedding: bool = False
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength
     cond_embed_scale: float = 1000.0  # w is embedded as w * 1000 (LCM convention)

@@ -170,6 +170,10 @@ class UNet3D(nn.Module):
             self.fps_embedding = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         if cfg.frame_embedding:  # its last layer starts at zero: a teacher without it loads exactly
             self.frame_embed = nn.Sequential(nn.Linear(mc, emb_dim), nn.SiLU(), _zero_(nn.Linear(emb_dim, emb_dim)))
+        if cfg.text_embedding:  # likewise zero at the end: a teacher without it loads exactly
+            self.text_embed = nn.Sequential(
+                nn.Linear(cfg.context_dim, emb_dim), nn.SiLU(), _zero_(nn.Linear(emb_dim, emb_dim))
+            )
         # T2V-Turbo-v2's student inputs. combine_proj starts at zero, so the sum it adds to the time
         # embedding is exactly 0 and a teacher ignores w and motion; the two projections keep their
         # default init so that a student's gradient reaches them through combine_proj.
@@ -284,6 +288,9 @@ class UNet3D(nn.Module):
         """
         b, c, frames, h, w = sample.shape
         emb = self.embed_conditions(timestep, fps, guidance, motion)  # (B, E), repeated per frame where used
+        if self.cfg.text_embedding:
+            # The mean over all L tokens, padding included: what cross-attention sees, with no mask input
+            emb = emb + self.text_embed(context.mean(dim=1))  # (B, E)
         if self.cfg.frame_embedding:
             index = torch.arange(frames, device=sample.device)
             per_frame = self.frame_embed(timestep_embedding(index, self.cfg.model_channels).to(emb))  # (T, E)

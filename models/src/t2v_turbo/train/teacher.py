@@ -238,18 +238,18 @@ def teacher_losses(
 def initial_weights(model: UNet3D, init: str | Path) -> None:
     """Load a teacher's weights (a checkpoint's EMA, else its model; or a final/ folder) into `model`.
 
-    The new model may add the frame-position projections (unet.temporal_frame_position) and the frame
-    embedding (unet.frame_embedding), which keep their initial values: at zero they compute what the
-    old one did. Anything else that differs is refused, naming the keys.
+    The new model may add the frame-position projections (unet.temporal_frame_position), the frame
+    embedding (unet.frame_embedding) and the text embedding (unet.text_embedding), which keep their
+    initial values: at zero they compute what the old one did. Anything else that differs is refused, naming the keys.
     """
     init = Path(init)
     weights = next((p for p in (init / "ema.safetensors", init / "model.safetensors", init) if p.is_file()), None)
     if weights is None:
         raise FileNotFoundError(f"--init {init}: no ema.safetensors or model.safetensors there")
     missing, unexpected = model.load_state_dict(load_file(str(weights)), strict=False)
-    not_new = [k for k in missing if ".frame_position." not in k and not k.startswith("frame_embed.")]
+    not_new = [k for k in missing if ".frame_position." not in k and not k.startswith(("frame_embed.", "text_embed."))]
     if unexpected or not_new:
-        raise ValueError(f"--init {init}: its UNet differs beyond the frame-position and frame-embedding "
+        raise ValueError(f"--init {init}: its UNet differs beyond the frame-position, frame- and text-embedding "
                          f"additions; missing {not_new[:5]}, unexpected {unexpected[:5]}")
     print(f"[teacher] initialised from {weights} ({len(missing)} new frame-position/embedding tensors)", flush=True)
 
