@@ -147,7 +147,9 @@ class TrainingConfig:
     seed: int = 0
     checkpoint_every: int = 250
     keep_checkpoints: int = 3  # rotate: keep the last K
-    mixed_precision: Literal["no", "bf16", "fp16"] = "no"  # CPU: fp32 is the exact, deterministic choice
+    # CPU: fp32 is the exact, deterministic choice, and the faster one at these widths: bf16 autocast took
+    # 1.88 s against 1.41 s a demo teacher step on a CPU with AMX (docs/COMPANION.md, stop 20)
+    mixed_precision: Literal["no", "bf16", "fp16"] = "no"
     num_threads: int = 2  # torch intra-op threads: the machine has 2 shared cores
 
 
@@ -168,7 +170,7 @@ class VAETrainingConfig(TrainingConfig):
 
 @dataclass
 class TeacherTrainingConfig(TrainingConfig):
-    steps: int = 3000  # demo recipe: ~1.07 s a step at batch 8 on 2 idle cores, ~54 min
+    steps: int = 3000  # demo recipe: 1.07-1.4 s a step at batch 8 on 2 idle cores (machines vary), 54-70 min
     batch_size: int = 8  # early in training, more updates beat bigger batches at equal compute
     lr: float = 5e-4  # a small UNet and a short run tolerate a high rate (with warm-up and clipping)
     ema_decay: float = 0.998  # averages the last ~500 steps: a longer window would lag a short run
