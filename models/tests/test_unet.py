@@ -176,9 +176,9 @@ def test_frame_position_starts_silent_then_tells_frames_apart(tmp_path: Path):
         initial_weights(UNet3D(other), tmp_path)
 
 
-def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_path: Path):
-    """unet.frame_embedding: an older teacher loads (--init) and computes the same; once the embedding's
-    last layer moves, identical frames get different outputs, also with temporal layers switched off."""
+def older_teacher_loaded_into(tmp_path: Path, option: str, module: str) -> tuple[UNet3D, UNet3D, object]:
+    """(plain, added, cfg): a micro UNet, and one with the embedding option `option` on that loaded the
+    plain one's weights as `--init` does; the option adds exactly the 2-layer MLP `module`."""
     import dataclasses
 
     from safetensors.torch import save_file
@@ -186,11 +186,20 @@ def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_pa
     from t2v_turbo.train.teacher import initial_weights
 
     plain, cfg = micro_unet()
-    with_frames = UNet3D(dataclasses.replace(cfg.unet, frame_embedding=True)).eval()
+    added = UNet3D(dataclasses.replace(cfg.unet, **{option: True})).eval()
     save_file(plain.state_dict(), str(tmp_path / "model.safetensors"))
-    initial_weights(with_frames, tmp_path)
-    assert sorted(n for n, _ in with_frames.named_parameters() if n.startswith("frame_embed.")) == [
-        "frame_embed.0.bias", "frame_embed.0.weight", "frame_embed.2.bias", "frame_embed.2.weight"]
+    initial_weights(added, tmp_path)
+    assert sorted(n for n, _ in added.named_parameters() if n.startswith(f"{module}.")) == [
+        f"{module}.0.bias", f"{module}.0.weight", f"{module}.2.bias", f"{module}.2.weight"]
+    return plain, added, cfg
+
+
+def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_path: Path):
+    """unet.frame_embedding: an older teacher loads (--init) and computes the same; once the embedding's
+    last layer moves, identical frames get different outputs, also with temporal layers switched off."""
+    import dataclasses
+
+    plain, with_frames, cfg = older_teacher_loaded_into(tmp_path, "frame_embedding", "frame_embed")
     x, t, ctx, fps = inputs(cfg)
     same = x[:, :, :1].expand_as(x).contiguous()  # (B, C, T, h, w): one frame repeated
     with torch.no_grad():
@@ -217,16 +226,7 @@ def test_text_embedding_starts_silent_then_reaches_layers_without_cross_attentio
     embedding's last layer moves, a UNet with no cross-attention at all reads the caption through it."""
     import dataclasses
 
-    from safetensors.torch import save_file
-
-    from t2v_turbo.train.teacher import initial_weights
-
-    plain, cfg = micro_unet()
-    with_text = UNet3D(dataclasses.replace(cfg.unet, text_embedding=True)).eval()
-    save_file(plain.state_dict(), str(tmp_path / "model.safetensors"))
-    initial_weights(with_text, tmp_path)
-    assert sorted(n for n, _ in with_text.named_parameters() if n.startswith("text_embed.")) == [
-        "text_embed.0.bias", "text_embed.0.weight", "text_embed.2.bias", "text_embed.2.weight"]
+    plain, with_text, cfg = older_teacher_loaded_into(tmp_path, "text_embedding", "text_embed")
     x, t, ctx, fps = inputs(cfg)
     with torch.no_grad():
         torch.testing.assert_close(with_text(x, t, ctx, fps), plain(x, t, ctx, fps), rtol=0, atol=0)
