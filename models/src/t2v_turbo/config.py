@@ -110,7 +110,8 @@ class UNetConfig:
     # A zero-initialised projection of the caption's mean token embedding added to that time embedding
     # (not in VC2; Imagen and SDXL add a pooled text embedding so): cross-attention reaches only the
     # 8x8 and 4x4 levels, this reaches every ResBlock, so words that hold for the whole clip (colours,
-    # a direction, with the frame embedding's frame index beside it) need no attention to be read
+    # a direction, with the frame embedding's frame index beside it) need no attention to be read. Off in
+    # `demo`: from nothing it doubled the mid-schedule colour reading, not direction (COMPANION.md, stop 20)
     text_embedding: bool = False
     fps_cond: bool = True
     cond_embed_dim: int = 256  # T2V-Turbo-v2: 256-d sinusoidal embeddings of w and motion strength

@@ -240,7 +240,8 @@ def initial_weights(model: UNet3D, init: str | Path) -> None:
 
     The new model may add the frame-position projections (unet.temporal_frame_position), the frame
     embedding (unet.frame_embedding) and the text embedding (unet.text_embedding), which keep their
-    initial values: at zero they compute what the old one did. Anything else that differs is refused, naming the keys.
+    initial values: at zero they compute what the old one did. Anything else that differs is refused,
+    naming the keys.
     """
     init = Path(init)
     weights = next((p for p in (init / "ema.safetensors", init / "model.safetensors", init) if p.is_file()), None)
