@@ -34,10 +34,10 @@ def read_tsv(path: Path, prefix: str = "") -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def micro_unet(seed: int = 0, frame_position: bool = False) -> tuple[UNet3D, object]:
-    """frame_position: the optional additions on: both frame-index ones (temporal_frame_position,
-    frame_embedding) and the text embedding beside the frame embedding."""
-    flag = str(frame_position).lower()
+def micro_unet(seed: int = 0, additions: bool = False) -> tuple[UNet3D, object]:
+    """additions: the UNet's optional additions on (not in VC2): both frame-index ones
+    (temporal_frame_position, frame_embedding) and the text embedding."""
+    flag = str(additions).lower()
     cfg = resolve_config("micro", overrides=[f"unet.temporal_frame_position={flag}", f"unet.frame_embedding={flag}",
                                              f"unet.text_embedding={flag}"])
     torch.manual_seed(seed)
@@ -223,7 +223,7 @@ def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_pa
 
 def test_text_embedding_starts_silent_then_reaches_layers_without_cross_attention(tmp_path: Path):
     """unet.text_embedding: an older teacher loads (--init) and computes exactly the same; once the
-    embedding's last layer moves, a UNet with no cross-attention at all reads the caption through it."""
+    embedding's last layer moves, a UNet whose cross-attention is silenced reads the caption through it."""
     import dataclasses
 
     plain, with_text, cfg = older_teacher_loaded_into(tmp_path, "text_embedding", "text_embed")
@@ -266,11 +266,11 @@ def test_decoder_attention_maps_for_motion_guidance():
         torch.testing.assert_close(unet(x, t, ctx, fps), eps.detach(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("frame_position", [False, True], ids=["vc2-temporal", "with-frame-and-text-additions"])
-def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, frame_position: bool):
+@pytest.mark.parametrize("additions", [False, True], ids=["vc2-temporal", "with-frame-and-text-additions"])
+def test_onnx_export_has_2d_convs_only_and_matches_pytorch(tmp_path: Path, additions: bool):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    unet, cfg = micro_unet(frame_position=frame_position)
+    unet, cfg = micro_unet(additions=additions)
     x, t, ctx, fps = inputs(cfg, batch=1)
 
     class WithMaps(nn.Module):
