@@ -149,7 +149,8 @@ class TrainingConfig:
     checkpoint_every: int = 250
     keep_checkpoints: int = 3  # rotate: keep the last K
     # CPU: fp32 is the exact, deterministic choice, and the faster one at these widths: bf16 autocast took
-    # 1.88 s against 1.41 s a demo teacher step on a CPU with AMX (docs/COMPANION.md, stop 20)
+    # 1.88 s against 1.41 s a demo teacher step on a CPU with AMX (docs/COMPANION.md, stop 20); nor is
+    # training torch.compile'd: inductor took 1.82 s a step, after a 4-minute compile (stop 21)
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"
     num_threads: int = 2  # torch intra-op threads: the machine has 2 shared cores
 
