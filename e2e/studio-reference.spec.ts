@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { seedGallery, sweepClips } from './fixtures/gallery';
+import { waitForModel } from './fixtures/studio';
 import { type FixtureName, fixture } from './fixtures/videos';
 
 /**
@@ -12,6 +13,29 @@ const STUDIO = '/?model=micro';
 /** Picks a file in the reference panel the way the "Choose reference video" button does. */
 async function pick(page: Page, name: FixtureName) {
   await page.locator('#reference-file').setInputFiles(fixture(name));
+}
+
+/** Holds every request matching `url` until `release()`, which first waits until one of them was made. */
+async function hold(page: Page, url: string): Promise<{ release(): Promise<void> }> {
+  let open: () => void = () => {};
+  const released = new Promise<void>((r) => {
+    open = r;
+  });
+  let seen: () => void = () => {};
+  const requested = new Promise<void>((r) => {
+    seen = r;
+  });
+  await page.route(url, async (route) => {
+    seen();
+    await released;
+    await route.continue();
+  });
+  return {
+    release: async () => {
+      await requested;
+      open();
+    },
+  };
 }
 
 const BAD_FILES: [FixtureName, RegExp][] = [
@@ -108,24 +132,31 @@ test.describe('reference video', () => {
     });
   }
 
-  test('a reference picked before the model is known follows the model that then loads', async ({ page }) => {
-    // Hold the micro manifest back so the pick sees the defaults (16 frames: a 2 s window), as on a
-    // slow connection or a busy machine; once micro (4 frames) is known, the window becomes its 0.5 s.
-    let release: () => void = () => {};
-    const held = new Promise<void>((r) => {
-      release = r;
+  test.describe('before the model has loaded', () => {
+    // page.route must see the engine worker's requests, which the service worker would otherwise handle.
+    test.use({ serviceWorkers: 'block' });
+
+    test('a reference picked before the model is known follows its manifest at once, then extracts once it loads', async ({
+      page,
+    }) => {
+      // The micro manifest is held back, so the pick sees the defaults (16 frames: a 2 s window), as on a
+      // slow connection; its UNet is held too, so the model is still loading when the manifest (4 frames,
+      // a 0.5 s window) arrives. The panel must follow the manifest then, not once the model has loaded.
+      const manifest = await hold(page, '**/models/micro/manifest.json');
+      const unet = await hold(page, '**/models/micro/unet.fp32.onnx');
+      await page.goto(STUDIO);
+      await pick(page, 'good.mp4');
+      const windowText = page.getByTestId('reference-window-text');
+      await expect(windowText).toHaveText(/^16 frames from 0\.00 s to 2\.00 s$/);
+      await manifest.release();
+      await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
+      await expect(page.getByTestId('motion-picture')).toContainText('Shown once a model is loaded.');
+      await expect(page.getByTestId('model-chip')).toHaveText('Loading model…');
+      await unet.release();
+      await waitForModel(page);
+      await expect(page.getByTestId('motion-picture').getByLabel('Extracted motion heat map')).toBeVisible();
+      await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
     });
-    await page.route('**/models/micro/manifest.json', async (route) => {
-      await held;
-      await route.continue();
-    });
-    await page.goto(STUDIO);
-    await pick(page, 'good.mp4');
-    const windowText = page.getByTestId('reference-window-text');
-    await expect(windowText).toHaveText(/^16 frames from 0\.00 s to 2\.00 s$/);
-    release();
-    await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
-    await expect(page.getByTestId('reference-ready')).toBeVisible();
   });
 
   test('a video dropped on the panel is taken like a chosen one', async ({ page }) => {

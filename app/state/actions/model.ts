@@ -17,7 +17,7 @@ import type { SettingValues } from '../slices/create';
 import type { BundledPackage } from '../slices/model';
 import { studio } from '../store';
 import { messageOf, notifyEngineFailure } from './failure';
-import { referenceModelChanged } from './reference';
+import { referenceFollowsModel } from './reference';
 import { refreshStorage } from './storage';
 
 /** What was loaded last, so a backend change can reload it. Blobs of a picked folder stay here, not in the store. */
@@ -141,7 +141,6 @@ export async function loadPackage(source: PackageSource, label: string, bundledI
         'open-model',
       );
     void refreshStorage();
-    void referenceModelChanged();
   } catch (e) {
     if (loadAbort !== abort) return;
     studio.getState().modelFailed(messageOf(e));
@@ -159,4 +158,6 @@ function adoptLimits(
   const limits = limitsFromManifest(manifest);
   for (const n of s.applyLimits(limits, resetToDefaults, movedSince)) s.notify('warn', n);
   if (limits.lambda && s.reference.status === 'empty') s.setReferenceStrength(limits.lambda.default);
+  // Now, not once the model has loaded: until then the panel would show the new frame count over the old window.
+  void referenceFollowsModel();
 }

@@ -70,7 +70,7 @@ async function decode(mine: number): Promise<void> {
     studio.getState().referenceDecoded(framesId);
     // A model (or the bundled manifest) that arrived while decoding may want other frames or a window.
     if (wantedWindow() && !matchesModel(clip.frameCount)) {
-      void referenceModelChanged();
+      void referenceFollowsModel();
       return;
     }
     void ensureMotionExtracted();
@@ -81,10 +81,11 @@ async function decode(mine: number): Promise<void> {
 }
 
 /**
- * A new model was loaded: the engine's extracted motion belongs to the old one, and the new one may
- * want another frame count. Re-decode if so, then extract again.
+ * A model was loaded, or its manifest previewed before loading: the engine's extracted motion belongs
+ * to the old one, and the new one may want another frame count or window. Re-decode if so, then
+ * extract again (which waits for a loaded model).
  */
-export async function referenceModelChanged(): Promise<void> {
+export async function referenceFollowsModel(): Promise<void> {
   const s = studio.getState();
   if (s.reference.status !== 'ready' || !open) return;
   dropMotion();
