@@ -154,6 +154,7 @@ test.describe('reference video', () => {
       await expect(page.getByTestId('model-chip')).toHaveText('Loading model…');
       await unet.release();
       await waitForModel(page);
+      await expect(page.getByTestId('reference-ready')).toBeVisible();
       await expect(page.getByTestId('motion-picture').getByLabel('Extracted motion heat map')).toBeVisible();
       await expect(windowText).toHaveText(/^4 frames from 0\.00 s to 0\.50 s$/);
     });
