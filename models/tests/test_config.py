@@ -75,6 +75,7 @@ def test_overrides_are_typed_json():
         ("unet.context_dim=512", "unet.context_dim (512) must equal text.embed_dim (384)"),
         ("geometry.height=66", "geometry.height/width (66x64) must be divisible by the VAE factor 4"),
         ("teacher_training.steps=0", "teacher_training.steps must be positive"),
+        ("teacher_training.keep_every=-250", "teacher_training.keep_every must be 0 (rotate everything)"),
         ("unet", "must look like section.key=value"),
     ],
 )
@@ -82,6 +83,15 @@ def test_bad_overrides_name_the_key(override, message):
     with pytest.raises(ConfigError) as e:
         resolve_config("demo", overrides=[override])
     assert message in str(e.value)
+
+
+def test_post_training_keep_every_is_checked_in_every_stage():
+    from t2v_turbo.train.post_config import resolve_post_config
+
+    for key in ("distill.training.keep_every", "rewards.quality.training.keep_every"):
+        with pytest.raises(ConfigError, match=f"{key} must be 0"):
+            resolve_post_config("micro", overrides=[f"{key}=-1"])
+    assert resolve_post_config("micro", overrides=["distill.training.keep_every=100"]).distill.training.keep_every == 100
 
 
 def test_json_file_layer_is_strict(tmp_path: Path):

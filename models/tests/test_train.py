@@ -249,3 +249,12 @@ def test_checkpoints_rotate_and_carry_the_config(tmp_path: Path):
         assert meta["config"] == cfg and meta["kind"] == "vae" and meta["step"] == int(folder.name[5:])
     assert (tmp_path / "tb").is_dir() and any((tmp_path / "tb").iterdir())  # TensorBoard event file
     assert json.loads((tmp_path / "config.json").read_text()) == cfg.to_dict()
+
+
+def test_rotation_spares_every_keep_every_th_step(tmp_path: Path):
+    # A long run keeps its learning curve (step 2, 4, ...) besides the newest checkpoint.
+    cfg = resolve_config("micro", overrides=["vae_training.steps=5", "vae_training.checkpoint_every=1",
+                                             "vae_training.keep_checkpoints=1", "vae_training.keep_every=2"])
+    train_stage(_vae_stage(cfg), cfg, cfg.vae_training, tmp_path)
+    assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["step-000002", "step-000004", "step-000005"]
+    assert ckpt.resolve_resume(tmp_path, "latest").name == "step-000005"

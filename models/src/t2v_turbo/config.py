@@ -148,6 +148,9 @@ class TrainingConfig:
     seed: int = 0
     checkpoint_every: int = 250
     keep_checkpoints: int = 3  # rotate: keep the last K
+    # ... and never delete a step that is a multiple of this (0 = none): a long run's learning curve
+    # stays probe-able (eval-teacher takes a step-* folder) without keeping every checkpoint
+    keep_every: int = 0
     # CPU: fp32 is the exact, deterministic choice, and the faster one at these widths: bf16 autocast took
     # 1.88 s against 1.41 s a demo teacher step on a CPU with AMX (docs/COMPANION.md, stop 20); nor is
     # training torch.compile'd: inductor took 1.82 s a step, after a 4-minute compile (stop 21)
@@ -309,6 +312,8 @@ class Config:
             )
             if number is not None and key.split(".")[-1] in positive and number <= 0:
                 raise ConfigError(f"{key} must be positive, got {value}")
+            if number is not None and key.split(".")[-1] == "keep_every" and number < 0:
+                raise ConfigError(f"{key} must be 0 (rotate everything) or a step interval, got {value}")
         crop = self.vae_training.crop
         if crop and (crop > min(g.height, g.width) or crop % f):
             raise ConfigError(

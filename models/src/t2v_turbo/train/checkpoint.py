@@ -59,12 +59,16 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     }
 
 
+def checkpoint_step(folder: Path) -> int:
+    return int(STEP_DIR.match(Path(folder).name).group(1))
+
+
 def list_checkpoints(run_dir: Path) -> list[Path]:
     folder = Path(run_dir) / "checkpoints"
     if not folder.is_dir():
         return []
     found = [p for p in folder.iterdir() if p.is_dir() and STEP_DIR.match(p.name)]
-    return sorted(found, key=lambda p: int(STEP_DIR.match(p.name).group(1)))
+    return sorted(found, key=checkpoint_step)
 
 
 def resolve_resume(run_dir: Path, resume: str | None) -> Path | None:
@@ -92,8 +96,10 @@ def save_checkpoint(
     train_state: dict[str, Any],
     meta: dict[str, Any],
     keep: int,
+    keep_every: int = 0,
 ) -> Path:
-    """Write step-NNNNNN atomically, then delete all but the newest `keep` checkpoints."""
+    """Write step-NNNNNN atomically, then delete all but the newest `keep` checkpoints, sparing the
+    steps that are multiples of `keep_every` (when > 0)."""
     folder = Path(run_dir) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"step-{step:06d}"
@@ -110,7 +116,8 @@ def save_checkpoint(
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     for old in list_checkpoints(run_dir)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        if not (keep_every and checkpoint_step(old) % keep_every == 0):
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 

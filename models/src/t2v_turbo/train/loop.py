@@ -236,6 +236,7 @@ def train_stage(
                     state,
                     meta,
                     tcfg.keep_checkpoints,
+                    tcfg.keep_every,
                 )
             last_saved = run_dir / "checkpoints" / f"step-{done:06d}"
             accelerator.wait_for_everyone()

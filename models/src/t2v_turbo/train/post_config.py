@@ -189,6 +189,12 @@ class PostConfig:
         d = self.distill
         if not 0 < d.w_min <= d.w_max:
             raise ConfigError(f"distill.w_min ({d.w_min}) must be positive and at most distill.w_max ({d.w_max})")
+        stages = {f"rewards.{k}.training": getattr(self.rewards, k).training
+                  for k in ("image_text", "quality", "video_text")} | {"distill.training": d.training}
+        for key, training in stages.items():
+            if training.keep_every < 0:
+                raise ConfigError(f"{key}.keep_every must be 0 (rotate everything) or a step interval, "
+                                  f"got {training.keep_every}")
         if d.skip <= 0 or d.num_ddim_timesteps <= 0:
             raise ConfigError("distill.skip and distill.num_ddim_timesteps must be positive")
         for key in ("cd_styles", "reward_styles"):
