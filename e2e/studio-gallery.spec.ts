@@ -67,20 +67,35 @@ test('the player loops at the clip fps, pauses, scrubs, and scales crisply', asy
   expect(look.css / 64).toBeGreaterThanOrEqual(4);
   expect(look.rendering).toBe('pixelated');
 
-  // It plays: about 8 frames per second. Sampled in the page, so a busy test runner cannot miss frames.
+  // It plays at 8 frames per second. The clock is wall time, so a busy machine makes the page show
+  // fewer frames but never slower ones. Sampled in the page: between the first and the last frame
+  // change seen, the frames advanced (mod 16) must match 8 x the time between those changes, each
+  // change known to within the gap between two samples (a stall widens the bounds, never breaks them).
   const scrubber = player.getByRole('slider', { name: 'Frame' });
   const readFrame = async () => Number(await scrubber.inputValue());
-  const seen = await scrubber.evaluate(async (el: HTMLInputElement) => {
-    const frames = new Set<string>();
+  const run = await scrubber.evaluate(async (el: HTMLInputElement) => {
+    const samples: [number, number][] = [];
     const t0 = performance.now();
-    while (performance.now() - t0 < 1500) {
-      frames.add(el.value);
+    while (performance.now() - t0 < 2000) {
+      samples.push([performance.now(), Number(el.value)]);
       await new Promise((r) => setTimeout(r, 20));
     }
-    return frames.size;
+    const changes = samples.map((_, i) => i).filter((i) => i > 0 && samples[i][1] !== samples[i - 1][1]);
+    const [a, b] = [changes[0], changes[changes.length - 1]];
+    let advanced = 0;
+    let longestGapMs = 0;
+    for (let i = 1; i < samples.length; i++) {
+      longestGapMs = Math.max(longestGapMs, samples[i][0] - samples[i - 1][0]);
+      if (i > a && i <= b) advanced += (samples[i][1] - samples[i - 1][1] + 16) % 16;
+    }
+    const fastest = (8 * (samples[b][0] - samples[a - 1][0])) / 1000 + 1;
+    const slowest = (8 * (samples[b - 1][0] - samples[a][0])) / 1000 - 1;
+    return { changes: changes.length, advanced, slowest, fastest, longestGapMs };
   });
-  expect(seen).toBeGreaterThanOrEqual(8);
-  expect(seen).toBeLessThanOrEqual(16);
+  expect(run.longestGapMs, 'a gap of 2 s (a whole loop) would hide how far the clip went').toBeLessThan(1900);
+  expect(run.changes, JSON.stringify(run)).toBeGreaterThanOrEqual(3);
+  expect(run.advanced, JSON.stringify(run)).toBeGreaterThanOrEqual(run.slowest);
+  expect(run.advanced, JSON.stringify(run)).toBeLessThanOrEqual(run.fastest);
 
   await player.getByRole('button', { name: 'Pause' }).click();
   const paused = await readFrame();
