@@ -312,8 +312,8 @@ class Config:
             )
             if number is not None and key.split(".")[-1] in positive and number <= 0:
                 raise ConfigError(f"{key} must be positive, got {value}")
-            if number is not None and key.split(".")[-1] == "keep_every" and number < 0:
-                raise ConfigError(f"{key} must be 0 (rotate everything) or a step interval, got {value}")
+            if key.split(".")[-1] == "keep_every":
+                check_keep_every(key, value)
         crop = self.vae_training.crop
         if crop and (crop > min(g.height, g.width) or crop % f):
             raise ConfigError(
@@ -551,6 +551,12 @@ def _merge(base: dict, update: dict, prefix: str) -> None:
             _merge(base[key], value, f"{prefix}{key}.")
         else:
             base[key] = value
+
+
+def check_keep_every(key: str, value: int) -> None:
+    """`*.keep_every` of any training stage: 0 or a positive step interval."""
+    if value < 0:
+        raise ConfigError(f"{key} must be 0 (rotate everything) or a step interval, got {value}")
 
 
 def dataclass_section(dotted: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..config import ConfigError, TrainingConfig, _build
+from ..config import ConfigError, TrainingConfig, _build, check_keep_every
 from ..nets.rewards import RewardNetConfig
 from .reward_data import IMAGE_LABELS, VIDEO_LABELS, label_count
 
@@ -192,9 +192,7 @@ class PostConfig:
         stages = {f"rewards.{k}.training": getattr(self.rewards, k).training
                   for k in ("image_text", "quality", "video_text")} | {"distill.training": d.training}
         for key, training in stages.items():
-            if training.keep_every < 0:
-                raise ConfigError(f"{key}.keep_every must be 0 (rotate everything) or a step interval, "
-                                  f"got {training.keep_every}")
+            check_keep_every(f"{key}.keep_every", training.keep_every)
         if d.skip <= 0 or d.num_ddim_timesteps <= 0:
             raise ConfigError("distill.skip and distill.num_ddim_timesteps must be positive")
         for key in ("cd_styles", "reward_styles"):
