@@ -99,10 +99,13 @@ def test_make_demo_base_regrows_the_second_stage_when_the_first_grows(tmp_path: 
 
     assert main(base) == 0
     assert grown_from() == 6
+    timings = out / "timings.json"
+    timings.write_text(json.dumps(json.loads(timings.read_text()) | {"teacher_top_s": 1e6}))
     # A longer first stage (--resume, more steps) makes the old second stage stale: it is set aside, not kept.
     assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
     assert grown_from() == 8
     assert grown_from("teacher-top.stale-1") == 6
+    assert json.loads(timings.read_text())["teacher_top_s"] < 1e6  # the stage set aside no longer counts
     # Resuming a finished run again changes nothing.
     before = (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns
     assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0

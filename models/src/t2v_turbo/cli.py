@@ -275,8 +275,8 @@ def _make_demo_base(args) -> int:
     if cfg.teacher_top.enabled:  # the second stage: the top of the schedule learns the motion words
         t0 = time.time()
         top_cfg = cfg.teacher_top.apply(cfg)
-        if args.resume:
-            _set_aside_if_stale(root / "teacher-top", teacher_final, base_trained_now)
+        if args.resume and _set_aside_if_stale(root / "teacher-top", teacher_final, base_trained_now):
+            timings.pop("teacher_top_s", None)  # the time went into the stage set aside, not this one
         top_final = root / "teacher-top" / "final"
         if args.resume and _finished(top_final, top_cfg.teacher_training.steps):
             print(f"[teacher-top] already trained: {top_final}")
@@ -302,24 +302,26 @@ def _make_demo_base(args) -> int:
     return 0
 
 
-def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool) -> None:
+def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool) -> bool:
     """Move a second stage grown from another first stage to <top_dir>.stale-N, so that resuming
-    (say, after raising teacher_training.steps) retrains it on the new base instead of keeping it."""
+    (say, after raising teacher_training.steps) retrains it on the new base instead of keeping it.
+    True when it moved one."""
     from .train import checkpoint as ckpt
     from .train.teacher import weights_step
 
     latest = (ckpt.list_checkpoints(top_dir) or [top_dir / "final"])[-1]
     if not (latest / "meta.json").is_file():
-        return
+        return False
     grown_from = json.loads((latest / "meta.json").read_text()).get("extras", {}).get("initialised_from_step")
     base_step = weights_step(base_final)
     if not base_trained_now and grown_from in (None, base_step):
-        return
+        return False
     n = 1 + sum(1 for _ in top_dir.parent.glob(f"{top_dir.name}.stale-*"))
     aside = top_dir.with_name(f"{top_dir.name}.stale-{n}")
     top_dir.rename(aside)
     print(f"[teacher-top] {top_dir} grew from the first stage at step {grown_from}, which is now at step "
           f"{base_step}: moved to {aside}; the second stage starts again", flush=True)
+    return True
 
 
 def _finished(final: Path, steps: int, needs: str | None = None) -> bool:
