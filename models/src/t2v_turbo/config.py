@@ -387,7 +387,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         # measured (0.138 vs 0.16 at 3,000, 0.093 vs 0.132 at 6,000) and samples find the colour more
         # often (COMPANION.md, stops 21-22). 10,000 + 2,000 steps is the shortest run measured whose
         # samples move the object the asked way (16 of the 22 held-out clips whose colour is found,
-        # stop 24); 3,000 + 1,000 and 8,000 + 2,000 did not (5 of 11, 6 of 16).
+        # stop 24); 3,000 + 1,000, and 8,000 + 2,000 at share 0.5, did not (5 of 11, 6 of 16).
         "teacher_training": {"multiscale_noise": 0.8, "high_noise_share": 0.2, "snr_weight_floor": 1.0,
                              "steps": 10000},
         "teacher_top": {"enabled": True, "steps": 2000},
