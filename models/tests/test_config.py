@@ -92,6 +92,8 @@ def test_post_training_keep_every_is_checked_in_every_stage():
         with pytest.raises(ConfigError, match=f"{key} must be 0"):
             resolve_post_config("micro", overrides=[f"{key}=-1"])
     assert resolve_post_config("micro", overrides=["distill.training.keep_every=100"]).distill.training.keep_every == 100
+    with pytest.raises(ConfigError, match="distill.cond_lr_scale must be positive, got 0"):
+        resolve_post_config("micro", overrides=["distill.cond_lr_scale=0"])
 
 
 def test_json_file_layer_is_strict(tmp_path: Path):

@@ -128,6 +128,15 @@ def test_w_and_motion_embeddings_change_the_output_only_once_combine_proj_moves(
     scale = float(base.abs().max())
     assert (out(student, 15.0, 0.0) - base).abs().max() > 1e-2 * scale
     assert (out(student, 5.0, 1.0) - base).abs().max() > 1e-2 * scale
+    # The report's figure for it: 0 for the teacher, the measured relative change for the student.
+    from t2v_turbo.eval.report import w_response
+
+    ctx = args[1]
+    assert w_response(teacher, ctx, tuple(cfg.latent_shape), 8.0, 1.0, 5.0, 15.0) == {"999": 0.0, "500": 0.0}
+    moved = w_response(student, ctx, tuple(cfg.latent_shape), 8.0, 0.0, 5.0, 15.0, timesteps=(500,), seed=3)
+    z[:] = torch.randn(1, *cfg.latent_shape, generator=torch.Generator().manual_seed(3))
+    expected = float((out(student, 15.0, 0.0) - out(student, 5.0, 0.0)).norm() / out(student, 5.0, 0.0).norm())
+    assert moved["500"] == pytest.approx(expected, rel=1e-5) and moved["500"] > 1e-2
 
 
 def _stage(micro_stack, *overrides):  # noqa: F811

@@ -108,6 +108,17 @@ def test_make_demo_student_writes_the_report(micro_stack, tmp_path: Path):  # no
     assert all(np.isfinite(demo[k]) for k in ("video_text", "quality", "image_text", "motion", "seconds"))
     for k in ("video_text", "quality", "image_text"):
         assert demo[f"judge_{k}"] == pytest.approx(demo[k], rel=1e-6), k
+    assert demo["w_response"]["w"] == [result["post"]["distill"]["w_min"], result["post"]["distill"]["w_max"]]
+    assert set(demo["w_response"]["relative_change"]) == {"999", "500"}
+    assert "The guidance input w: from w = " in text
+    from t2v_turbo.data import EVAL_PROMPTS
+    from t2v_turbo.data.vocabulary import TRANSLATIONS
+
+    check = demo["direction_check"]  # the directed held-out prompts x 2 seeds, counted from the clips
+    directed = 2 * sum(p["motion"] in TRANSLATIONS for p in EVAL_PROMPTS)
+    assert check["clips"] == directed and 0 <= check["hits"] <= check["clips"]
+    assert check["color_found"] == sum(r["color_ok"] for r in check["results"])
+    assert "### Motion words" in text and f"| demo student @1 | {check['color_found']} of {directed} |" in text
 
 
 def test_cli_routes_post_training_commands_and_rejects_bad_keys(capsys):

@@ -11,7 +11,7 @@ import torch
 
 from t2v_turbo.config import ConfigError, resolve_config
 from t2v_turbo.train import checkpoint as ckpt
-from t2v_turbo.train.loop import Stage, TrainingDiverged, train_stage
+from t2v_turbo.train.loop import Stage, TrainingDiverged, param_groups, train_stage
 from t2v_turbo.train.teacher import (
     motion_weighted_mse,
     build_unet,
@@ -217,6 +217,32 @@ def test_motion_loss_weight_splits_appearance_from_motion_and_keeps_white_errors
     torch.testing.assert_close(motion_weighted_mse(motion, 4.0), 4.0 * motion.pow(2).mean(dim=(1, 2, 3, 4)) / norm)
     with pytest.raises(ConfigError, match="motion_loss_weight must be positive"):
         resolve_config("micro", overrides=["teacher_training.motion_loss_weight=0"])
+
+
+def test_lr_scale_moves_the_named_modules_faster_at_any_depth():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Linear(4, 4)
+            self.combine_proj = torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.combine_proj(torch.tanh(self.body(x)))
+
+    torch.manual_seed(0)
+    wrapped = torch.nn.ModuleDict({"model": Net()})  # names like model.combine_proj.weight, as under peft
+    named = list(wrapped.named_parameters())
+    assert len(param_groups(named, 1e-3, {})) == 1  # stages without a scale keep their optimizer layout
+    assert len(param_groups(named, 1e-3, {"proj": 20.0})) == 1  # whole module names only
+    optimizer = torch.optim.AdamW(param_groups(named, 1e-3, {"combine_proj": 20.0}), lr=1e-3, weight_decay=0.0)
+    before = {n: p.detach().clone() for n, p in named}
+    wrapped["model"](torch.randn(8, 4)).square().sum().backward()
+    optimizer.step()
+    # Adam's first step moves each weight with a gradient by its group's rate.
+    moved = {n: (p.detach() - before[n]).abs().max().item() for n, p in named}
+    assert moved["model.body.weight"] == pytest.approx(1e-3, rel=1e-3)
+    assert moved["model.combine_proj.weight"] == pytest.approx(2e-2, rel=1e-3)
+    assert moved["model.combine_proj.bias"] == pytest.approx(2e-2, rel=1e-3)
 
 
 def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path: Path):

@@ -87,6 +87,42 @@ def _judged(result: dict, teacher: dict | None, demo: str, fewest: int) -> list[
     return [*lines, ""]
 
 
+def _directions(result: dict) -> list[str]:
+    """Eval-teacher's direction check on every row that ran it (evaluation.direction_check)."""
+    rows = [r for r in result["rows"] if "direction_check" in r]
+    if not rows:
+        return []
+    c = rows[0]["direction_check"]
+    lines = [
+        "### Motion words: do the clips move the asked way?",
+        "",
+        f"The held-out prompts that ask for left, right, up or down, each drawn with seeds {c['seeds']} (prompt i "
+        "from seed + i), checked as `eval-teacher` checks a teacher (docs/COMPANION.md): of the clips whose "
+        "colour is found, how many move the asked way, and the cosine between the asked direction and the "
+        "colour's net displacement (mean ± standard error).",
+        "",
+        "| model | colour found | move the asked way | cosine |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        d = r["direction_check"]
+        lines.append(f"| {r['name']} | {d['color_found']} of {d['clips']} | {d['hits']} of {d['color_found']} | "
+                     f"{d['cosine']:+.2f} ± {d['cosine_se']:.2f} |")
+    return [*lines, ""]
+
+
+def _w_line(row: dict) -> list[str]:
+    """The guidance input's effect: how far the student's UNet output moves across its w range."""
+    r = row.get("w_response")
+    if not r:
+        return []
+    lo, hi = r["w"]
+    at = " and ".join(f"{100 * v:.1f} % at t = {t}" for t, v in r["relative_change"].items())
+    return [f"- The guidance input w: from w = {lo:g} to w = {hi:g} the student's UNet output moves by {at} "
+            "(||f(w_max) - f(w_min)|| / ||f(w_min)||, first 4 prompts, one shared noise latent); w is the input "
+            "the studio's guidance slider sets."]
+
+
 def _commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -142,9 +178,11 @@ def render_markdown(result: dict[str, Any], notes: str = "") -> str:
             f"error): video-text {versus('video_text')}, quality {versus('quality')}; "
             f"{teacher['unet_evals_per_clip'] // d4['unet_evals_per_clip']}x fewer UNet evaluations, "
             f"{speed:.1f}x faster per clip here.",
+            *_w_line(d4),
             "",
         ]
     lines += _judged(result, teacher, demo, fewest)
+    lines += _directions(result)
     lines += _ablation(result)
     if notes.strip():
         lines += ["## Findings", "", *notes.strip().splitlines(), ""]
@@ -310,7 +348,8 @@ def method_text(post: dict | None) -> str:
     d, r, m = post["distill"], post["reward_loss"], post["motion"]
     run = (f"\nThis run: N = {d['num_ddim_timesteps']}, k = {d['skip']}, w ~ U[{d['w_min']}, {d['w_max']}], "
            f"c = {d['huber_c']}, target {d['target']}, LoRA rank {d['lora_rank']} (0 = full), lr "
-           f"{d['training']['lr']}, batch {d['training']['batch_size']}, {d['training']['steps']} steps; "
+           f"{d['training']['lr']} (w and motion inputs x{d.get('cond_lr_scale', 1.0):g}), batch "
+           f"{d['training']['batch_size']}, {d['training']['steps']} steps; "
            f"beta_img = {r['beta_image']}, q = {r['quality_weight']}, beta_vid = {r['beta_video']}, "
            f"s = {r['scale']}, M = {r['image_frames']}; motion guidance "
            f"{'on' if m['enabled'] else 'off'}, lambda_max = {m['lambda_max']}, tau = {m['tau']}, reference "
@@ -326,7 +365,9 @@ METHOD = """## The method as implemented
   LCM's skipping-step ablation shows larger jumps converge faster in short runs), the solver jumps
   k = `distill.skip` training timesteps (v2: 5, v1: 20: one grid step); w ~ U[5, 15] per example, the
   teacher solver uses CFG eps_c + w (eps_c - eps_u), the student takes w as an input (its
-  `time_cond_proj`, 256-d sinusoids of 1000 w). LCM boundary scalings (timestep scaling 10,
+  `time_cond_proj`, 256-d sinusoids of 1000 w; with `motion_cond_proj` and the zero-initialised
+  `combine_proj` it trains at `distill.cond_lr_scale` times the rate, since it starts from nothing
+  while the rest starts from the teacher). LCM boundary scalings (timestep scaling 10,
   sigma_data 0.5), so f(z, 0) = z. Elementwise pseudo-Huber loss with c = 0.001, unchanged from the
   paper: our latents are scaled to unit variance like SD's, so c means the same here. No target
   network (the online student, without gradient, makes the target); `distill.target = ema` is v1's EMA target.

@@ -3,7 +3,9 @@
 Every row samples the same prompts with the same seeds: prompt i uses seed + i, whose noise stream 0
 (t2v_turbo.diffusion.noise, bit-identical in the browser) is the teacher's and every student's
 starting latent, and streams 1.. the students' re-noising. Clips are scored the way the studio
-scores them: decoded, rounded to 8 bits, then each reward model's pre-processing (input spec).
+scores them: decoded, rounded to 8 bits, then each reward model's pre-processing (input spec). Each row
+also runs eval-teacher's direction check (evaluation.direction_check) and each student reports how much
+its guidance input w moves its output (w_response).
 
   evaluate_rows(...)  -> <out>/report.json, <out>/grid.png (and report.md via render_markdown)
 """
@@ -21,6 +23,7 @@ import torch
 
 from ..data.heldout import EVAL_PROMPTS
 from ..diffusion.lcm import inference_timesteps, sample_lcm
+from ..evaluate import direction_check
 from ..nets.rewards import PIXEL_MEAN, PIXEL_STD, strided_indices
 from ..sample import sample_latents, to_uint8, write_grid
 from ..train.post_config import PostConfig
@@ -99,6 +102,23 @@ def _aggregate(per_prompt: list[dict], prompts: list[dict]) -> dict[str, Any]:
     return out
 
 
+@torch.no_grad()
+def w_response(unet, contexts: torch.Tensor, latent_shape: tuple[int, ...], fps: float, motion: float,
+               w_low: float, w_high: float, timesteps: tuple[int, ...] = (999, 500), seed: int = 0) -> dict[str, float]:
+    """How much a student's guidance input does: ||f(w_high) - f(w_low)|| / ||f(w_low)|| of its UNet
+    output at each timestep, on the given prompts (B, L, D) and one shared noise latent. A student
+    that ignores w gives 0; the studio's w slider moves its clips in proportion."""
+    gen = torch.Generator().manual_seed(seed)
+    n = contexts.shape[0]
+    z = torch.randn((n, *latent_shape), generator=gen)  # (B, C, T, h, w)
+    ones = torch.ones(n)
+    out = {}
+    for t in timesteps:
+        low, high = (unet(z, ones * float(t), contexts, ones * fps, ones * w, ones * motion) for w in (w_low, w_high))
+        out[str(t)] = float((high - low).norm() / low.norm())
+    return out
+
+
 def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tuple[str, str | Path]],
                   out: str | Path, grid_rows: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Sample and score the teacher (DDIM + CFG) and each student at evaluation.student_steps."""
@@ -121,6 +141,11 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
     shape = (1, *cfg.latent_shape)
     clips: dict[str, list[np.ndarray]] = {}
 
+    def render(sample_fn, texts: list[str], seed: int) -> list[np.ndarray]:  # prompt i from seed + i
+        ctx, _ = encoder.encode(texts)
+        with torch.no_grad():
+            return [to_uint8(vae.decode(sample_fn(ctx[i:i + 1], seed + i) / scale)[0]) for i in range(len(texts))]
+
     def run(name: str, sample_fn, evals: int, meta: dict) -> dict:
         per_prompt = []
         clips[name] = []
@@ -140,6 +165,8 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
                                **{k: m[k] for k in ("motion", "flicker", "consistency")}})
         row = {"name": name, "unet_evals_per_clip": evals, **meta, **_aggregate(per_prompt, prompts),
                "prompts": per_prompt}
+        if e.direction_check:
+            row["direction_check"] = direction_check(lambda texts, seed: render(sample_fn, texts, seed))
         print(f"[evaluate] {name}: " + " ".join(f"{k}={row[k]:.4f}" for k in (*SCORE_KEYS, "seconds")), flush=True)
         return row
 
@@ -149,6 +176,9 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
     for name, path in students:
         unet, s_cfg, extras = load_student(path)
         motion = e.motion if extras.get("motion_trained") else 0.0
+        d = post.distill
+        w_resp = {"w": [d.w_min, d.w_max], "relative_change": w_response(
+            unet, contexts[:4], tuple(cfg.latent_shape), fps, motion, d.w_min, d.w_max)}
         for steps in e.student_steps:
             ts = inference_timesteps(cfg.schedule.num_train_timesteps, extras["grid_steps"], steps)
 
@@ -162,7 +192,8 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
 
             rows.append(run(f"{name} @{steps}", sample_fn, steps,
                             {"kind": "student", "student": name, "steps": steps, "guidance": e.guidance,
-                             "motion_input": motion, "path": str(path), "trained": _training_summary(extras, path)}))
+                             "motion_input": motion, "path": str(path), "trained": _training_summary(extras, path),
+                             "w_response": w_resp}))
     # The grid: the first clips of a few rows, same prompts, side by side.
     chosen = grid_rows or tuple(r["name"] for r in rows)
     picks = [i for i, p in enumerate(prompts) if p["kind"] != "paraphrase"][:3] + \

@@ -550,6 +550,7 @@ def student_stage(post: PostConfig, teacher_path: str | Path, cache_dir: str | P
                 "grid_steps": d.num_ddim_timesteps, "skip": d.skip, "motion_trained": post.motion.enabled,
                 "lambda_max": post.motion.lambda_max, "tau": post.motion.tau, "rewards": reward_kinds(post),
                 "data": {**cache.summary(), "pool": int(len(cache.pool(d.curate))), "curate": d.curate}},
+        lr_scale={module: d.cond_lr_scale for module in STUDENT_ONLY},
     )
     return stage, cfg, frozen
 

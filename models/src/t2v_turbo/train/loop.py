@@ -46,6 +46,7 @@ class Stage:
     loss_fn: Callable[[nn.Module, Any, torch.Generator], dict[str, torch.Tensor]]  # terms, incl. "loss"
     frozen: list[str] = field(default_factory=list)  # parameter-name prefixes left out of training
     extras: dict[str, Any] = field(default_factory=dict)  # stored in every checkpoint (e.g. latent_scale)
+    lr_scale: dict[str, float] = field(default_factory=dict)  # module name -> multiple of the stage's rate
 
 
 def step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -77,14 +78,28 @@ def make_accelerator(tcfg: TrainingConfig):
     return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=tcfg.mixed_precision)
 
 
-def _freeze(model: nn.Module, prefixes: list[str]) -> list[nn.Parameter]:
+def _freeze(model: nn.Module, prefixes: list[str]) -> list[tuple[str, nn.Parameter]]:
     trainable = []
     for name, p in model.named_parameters():
         if any(name.startswith(pre) for pre in prefixes):
             p.requires_grad_(False)
         elif p.requires_grad:
-            trainable.append(p)
+            trainable.append((name, p))
     return trainable
+
+
+def param_groups(named: list[tuple[str, nn.Parameter]], lr: float, lr_scale: dict[str, float]) -> list[dict]:
+    """AdamW groups: a parameter inside a module named in lr_scale (at any depth, so LoRA-wrapped
+    names match too) trains at that multiple of lr; the rest at lr. One group when lr_scale is empty,
+    so checkpoints of stages without it keep their optimizer layout."""
+    def scale(name: str) -> float:
+        parts = name.split(".")
+        return next((s for module, s in lr_scale.items() if module in parts[:-1]), 1.0)
+
+    by_scale: dict[float, list[nn.Parameter]] = {}
+    for name, p in named:
+        by_scale.setdefault(scale(name), []).append(p)
+    return [{"params": ps, "lr": lr * s} for s, ps in sorted(by_scale.items())]
 
 
 class EMA:
@@ -124,7 +139,8 @@ def train_stage(
 
     # 1. Parameters, optimizer (AdamW, beta1 0.9) and a linear warm-up to a constant rate.
     model = stage.model
-    trainable = _freeze(model, stage.frozen)
+    named = _freeze(model, stage.frozen)
+    trainable = [p for _, p in named]
     ema = EMA(model, tcfg.ema_decay) if tcfg.ema_decay > 0 else None
     start = 0
     resume_from = ckpt.resolve_resume(run_dir, resume)
@@ -136,7 +152,8 @@ def train_stage(
         if ema is not None:
             ema.updates = int(train_state.get("ema_updates", start))
     optimizer = torch.optim.AdamW(
-        trainable, lr=tcfg.lr, betas=(0.9, tcfg.adam_beta2), weight_decay=tcfg.weight_decay
+        param_groups(named, tcfg.lr, stage.lr_scale), lr=tcfg.lr, betas=(0.9, tcfg.adam_beta2),
+        weight_decay=tcfg.weight_decay,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / max(1, tcfg.warmup_steps))

@@ -117,6 +117,10 @@ class DistillConfig:
     target_ema_decay: float = 0.95  # only with target = "ema" (v1 / LCM)
     lora_rank: int = 0  # 0 = full fine-tune (v2); > 0 = LoRA adapters via peft (v1 used rank 64)
     lora_alpha: float = 0.0  # 0 = equal to the rank
+    # The w and motion-strength inputs (time_cond_proj, motion_cond_proj, combine_proj) start where the
+    # teacher left them, combine_proj at zero, and have to travel further than the rest: at the base
+    # rate, 1,500 steps moved the student's eps by 0.35 % between w = 5 and w = 15 (POST_TRAINING.md).
+    cond_lr_scale: float = 20.0  # their rate as a multiple of distill.training.lr
     clips: int = 1200  # distillation set: clips whose latents, captions and curation verdicts are cached
     degrade_prob: float = 0.2  # the raw pool holds this share of degraded (web-quality) clips
     curate: bool = True  # drop clips the pixel-based curation rejects (the data-selection ablation turns it off)
@@ -169,6 +173,9 @@ class EvaluationConfig:
     # Folder with <kind>/final reward models trained with another seed, never used as a reward: they score
     # every clip a second time (judge_* in the report), away from the students' optimiser. "" = none.
     judges: str = ""
+    # Also sample the held-out prompts that ask for left/right/up/down with extra seeds and count the
+    # clips that move the asked way (evaluate.direction_check, eval-teacher's check): 32 clips a row.
+    direction_check: bool = True
 
 
 @dataclass
@@ -205,6 +212,8 @@ class PostConfig:
             raise ConfigError(f"distill.huber_c must be positive, got {d.huber_c}")
         if d.lora_rank < 0:
             raise ConfigError(f"distill.lora_rank must be >= 0, got {d.lora_rank}")
+        if d.cond_lr_scale <= 0:
+            raise ConfigError(f"distill.cond_lr_scale must be positive, got {d.cond_lr_scale}")
         m = self.motion
         if not 0.0 <= m.tau <= 1.0:
             raise ConfigError(f"motion.tau must lie in [0, 1], got {m.tau}")
