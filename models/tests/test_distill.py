@@ -131,12 +131,14 @@ def test_w_and_motion_embeddings_change_the_output_only_once_combine_proj_moves(
     # The report's figure for it: 0 for the teacher, the measured relative change for the student.
     from t2v_turbo.eval.report import w_response
 
-    ctx = args[1]
-    assert w_response(teacher, ctx, tuple(cfg.latent_shape), 8.0, 1.0, 5.0, 15.0) == {"999": 0.0, "500": 0.0}
-    moved = w_response(student, ctx, tuple(cfg.latent_shape), 8.0, 0.0, 5.0, 15.0, timesteps=(500,), seed=3)
-    z[:] = torch.randn(1, *cfg.latent_shape, generator=torch.Generator().manual_seed(3))
-    expected = float((out(student, 15.0, 0.0) - out(student, 5.0, 0.0)).norm() / out(student, 5.0, 0.0).norm())
-    assert moved["500"] == pytest.approx(expected, rel=1e-5) and moved["500"] > 1e-2
+    ctx, shape = args[1], tuple(cfg.latent_shape)
+    assert w_response(teacher, ctx, shape, 8.0, 1.0, 5.0, 15.0, ABAR) == {"999": 0.0, "500": 0.0}
+    moved = w_response(student, ctx, shape, 8.0, 0.0, 5.0, 15.0, ABAR, timesteps=(500,), seed=3)
+    z[:] = torch.randn(1, *shape, generator=torch.Generator().manual_seed(3))
+    a = float(ABAR[500])
+    x0 = {w: (z - (1 - a) ** 0.5 * out(student, w, 0.0)) / a ** 0.5 for w in (5.0, 15.0)}
+    expected = float((x0[15.0] - x0[5.0]).norm() / x0[5.0].norm())
+    assert moved["500"] == pytest.approx(expected, rel=1e-4) and moved["500"] > 1e-2
 
 
 def _stage(micro_stack, *overrides):  # noqa: F811

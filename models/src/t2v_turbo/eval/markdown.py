@@ -112,15 +112,15 @@ def _directions(result: dict) -> list[str]:
 
 
 def _w_line(row: dict) -> list[str]:
-    """The guidance input's effect: how far the student's UNet output moves across its w range."""
+    """The guidance input's effect: how far the student's prediction moves across its w range."""
     r = row.get("w_response")
     if not r:
         return []
     lo, hi = r["w"]
     at = " and ".join(f"{100 * v:.1f} % at t = {t}" for t, v in r["relative_change"].items())
-    return [f"- The guidance input w: from w = {lo:g} to w = {hi:g} the student's UNet output moves by {at} "
-            "(||f(w_max) - f(w_min)|| / ||f(w_min)||, first 4 prompts, one shared noise latent); w is the input "
-            "the studio's guidance slider sets."]
+    return [f"- The guidance input w: from w = {lo:g} to w = {hi:g} the student's predicted clean latent moves by "
+            f"{at} (||x0(w_max) - x0(w_min)|| / ||x0(w_min)||, first 4 prompts, one shared noise latent); w is "
+            "the input the studio's guidance slider sets."]
 
 
 def _commit() -> str:

@@ -23,6 +23,7 @@ import torch
 
 from ..data.heldout import EVAL_PROMPTS
 from ..diffusion.lcm import inference_timesteps, sample_lcm
+from ..diffusion.schedule import predicted_x0
 from ..evaluate import direction_check
 from ..nets.rewards import PIXEL_MEAN, PIXEL_STD, strided_indices
 from ..sample import sample_latents, to_uint8, write_grid
@@ -104,17 +105,23 @@ def _aggregate(per_prompt: list[dict], prompts: list[dict]) -> dict[str, Any]:
 
 @torch.no_grad()
 def w_response(unet, contexts: torch.Tensor, latent_shape: tuple[int, ...], fps: float, motion: float,
-               w_low: float, w_high: float, timesteps: tuple[int, ...] = (999, 500), seed: int = 0) -> dict[str, float]:
-    """How much a student's guidance input does: ||f(w_high) - f(w_low)|| / ||f(w_low)|| of its UNet
-    output at each timestep, on the given prompts (B, L, D) and one shared noise latent. A student
-    that ignores w gives 0; the studio's w slider moves its clips in proportion."""
+               w_low: float, w_high: float, alphas_cumprod, timesteps: tuple[int, ...] = (999, 500),
+               seed: int = 0) -> dict[str, float]:
+    """How much a student's guidance input does: ||x0(w_high) - x0(w_low)|| / ||x0(w_low)|| of the clean
+    latent its output implies at each timestep, on the given prompts (B, L, D) and one shared noise
+    latent. x0, not eps: near the top of a zero-terminal-SNR schedule a v head's eps is the noisy
+    latent itself whatever the prediction, while x0 is what the sampler takes. A student that ignores
+    w (as the teacher does) gives 0."""
     gen = torch.Generator().manual_seed(seed)
     n = contexts.shape[0]
     z = torch.randn((n, *latent_shape), generator=gen)  # (B, C, T, h, w)
+    abar = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
     ones = torch.ones(n)
     out = {}
     for t in timesteps:
-        low, high = (unet(z, ones * float(t), contexts, ones * fps, ones * w, ones * motion) for w in (w_low, w_high))
+        low, high = (predicted_x0(z.double(), unet(z, ones * float(t), contexts, ones * fps, ones * w,
+                                                   ones * motion).double(), abar[t])
+                     for w in (w_low, w_high))
         out[str(t)] = float((high - low).norm() / low.norm())
     return out
 
@@ -178,7 +185,7 @@ def evaluate_rows(post: PostConfig, teacher_path: str | Path, students: list[tup
         motion = e.motion if extras.get("motion_trained") else 0.0
         d = post.distill
         w_resp = {"w": [d.w_min, d.w_max], "relative_change": w_response(
-            unet, contexts[:4], tuple(cfg.latent_shape), fps, motion, d.w_min, d.w_max)}
+            unet, contexts[:4], tuple(cfg.latent_shape), fps, motion, d.w_min, d.w_max, alphas_cumprod)}
         for steps in e.student_steps:
             ts = inference_timesteps(cfg.schedule.num_train_timesteps, extras["grid_steps"], steps)
 
