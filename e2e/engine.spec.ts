@@ -1,7 +1,7 @@
 /**
  * The engine in real Chromium, on the micro package (SwiftShader's WebGPU is ~100x slower than
- * WASM, so the WebGPU path is tested on a tiny model; its manifest asks for multiscale noise, the
- * demo's for white noise, so both noise paths are covered): WASM frames equal the companion's reference
+ * WASM, so the WebGPU path is tested on a tiny model; its manifest asks for multiscale noise, as the
+ * demo's does, and convert.spec.ts covers white noise): WASM frames equal the companion's reference
  * sampler (Python + onnxruntime), WebGPU frames equal WASM frames, the WebGPU loop reads back once,
  * guidance, cancel and typed errors; and the shipped demo package on WASM against the reference sampler.
  */

@@ -176,6 +176,25 @@ def test_bad_arguments():
         PromoClips(degrade_prob=1.5)
     with pytest.raises(ValueError, match="entry_band must lie in"):
         PromoClips(entry_band=-0.1)
+    with pytest.raises(ValueError, match="object_scale must lie in"):
+        PromoClips(object_scale=2.5)
+
+
+def test_object_scale_scales_every_object_and_keeps_it_in_frame():
+    """data.object_scale multiplies the drawn sizes; the larger objects still stay inside the frame."""
+    from t2v_turbo.data.render import render_clip
+
+    sizes = {}
+    for scale in (1.0, 1.4):
+        ds = PromoClips("train", length=1000, seed=0, degrade_prob=0.0, object_scale=scale)
+        drawn = [o for i in range(200) for o in ds.item_attrs(i)[0]["objects"] if o["motion"] == "still"]
+        assert len(drawn) > 15
+        sizes[scale] = float(np.mean([o["size"] for o in drawn]))
+        assert all(0 < c < 1 for o in drawn for c in o["start"])
+    assert sizes[1.4] / sizes[1.0] == pytest.approx(1.4, rel=0.08), sizes
+    big = PromoClips("train", length=10, seed=0, degrade_prob=0.0, object_scale=1.4)
+    frames = render_clip(big.item_attrs(0)[0], big.geometry)
+    assert frames.shape == (16, 64, 64, 3)
 
 
 def test_entry_band_starts_directed_motions_at_the_edge_they_leave():

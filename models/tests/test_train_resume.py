@@ -44,8 +44,13 @@ def test_resume_latest_matches_an_uninterrupted_run(setup, tmp_path: Path):
         train_teacher(cfg, run, vae, encoder=encoder, interrupt_after=5)  # dies after step 5; last save: 4
     assert [p.name for p in ckpt.list_checkpoints(run)] == ["step-000002", "step-000004"]
     assert ckpt.resolve_resume(run, "latest").name == "step-000004"
+    # Training time accumulates over segments: pretend the first one took 1000 s.
+    meta4 = run / "checkpoints/step-000004/meta.json"
+    assert 0 < ckpt.train_seconds(meta4.parent) < 1000
+    meta4.write_text(json.dumps({**json.loads(meta4.read_text()), "train_seconds": 1000.0}))
     resumed = train_teacher(cfg, run, vae, resume="latest", encoder=encoder)
     assert json.loads((resumed / "meta.json").read_text())["step"] == 6
+    assert 1000 < ckpt.train_seconds(resumed) < 1100
 
     last = "checkpoints/step-000006"
     for name in ("model.safetensors", "ema.safetensors"):

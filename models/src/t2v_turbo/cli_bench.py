@@ -39,7 +39,7 @@ def add_commands(sub) -> None:
         p.add_argument(
             "--teacher",
             default=None,
-            help="its teacher's final/ folder (default models/runs/demo/teacher/final)",
+            help="its teacher's final/ folder (default models/runs/demo/teacher-top/final)",
         )
         p.add_argument("--frames", type=_ints, default=(8, 16, 32), help="frame counts of the cost curves")
         p.add_argument(

@@ -46,6 +46,9 @@ class DataConfig:
     # within this fraction of the frame from the edge it moves away from (data/sampling.py), so the
     # direction word decides the object's place in every frame, as the colour word decides its pixels
     entry_band: float = 0.0
+    # Multiplies every object's size (data/sampling.py SIZES: shapes 0.11-0.16 of the frame in radius,
+    # 4-5 latent cells across at 64x64 f4); larger objects give the teacher's shape features more cells.
+    object_scale: float = 1.0
 
 
 @dataclass
@@ -238,6 +241,10 @@ class SamplingConfig:
     seed: int = 0
 
 
+# Data keys added after caches were first written, with their defaults (Config.data_key).
+_LATER_DATA_KEYS = {"object_scale": 1.0}
+
+
 @dataclass
 class Config:
     geometry: GeometryConfig = field(default_factory=GeometryConfig)
@@ -257,6 +264,12 @@ class Config:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def data_key(self) -> dict[str, Any]:
+        """The data section as a cache key: keys added since caches were first written are left out
+        at their defaults, so that those caches stay valid."""
+        data = self.to_dict()["data"]
+        return {k: v for k, v in data.items() if not (k in _LATER_DATA_KEYS and v == _LATER_DATA_KEYS[k])}
 
     @property
     def vae_downsample(self) -> int:
@@ -324,6 +337,10 @@ class Config:
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{key} must lie in [0, 1], got {v}")
+        from .data.sampling import MAX_OBJECT_SCALE
+
+        if not 0.0 < self.data.object_scale <= MAX_OBJECT_SCALE:
+            raise ConfigError(f"data.object_scale must lie in (0, {MAX_OBJECT_SCALE}], got {self.data.object_scale}")
         if not 0.0 <= self.teacher_training.multiscale_noise < 1.0:
             raise ConfigError(f"teacher_training.multiscale_noise must lie in [0, 1), got "
                               f"{self.teacher_training.multiscale_noise}")

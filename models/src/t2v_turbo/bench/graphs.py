@@ -37,7 +37,7 @@ from .flops import unet_flops
 
 REPO = Path(__file__).resolve().parents[4]
 DEFAULT_STUDENT = REPO / "models" / "runs" / "post" / "student" / "final"
-DEFAULT_TEACHER = REPO / "models" / "runs" / "demo" / "teacher" / "final"
+DEFAULT_TEACHER = REPO / "models" / "runs" / "demo" / "teacher-top" / "final"  # make-demo-base's second stage
 SHAPE_FRAMES = (8, 16, 32)  # the frame counts
 SHAPE_SCALES = (1, 2)  # the package's resolution and twice its side
 PROBE_SIZE = 1024  # a 1024^3 MatMul: 2.1 GFLOP, large enough to reach a runtime's best rate

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from t2v_turbo.data.captions import dense_caption, short_caption
 from t2v_turbo.data.render import render_clip
-from t2v_turbo.data.sampling import SPLITS, sample_scene
+from t2v_turbo.data.sampling import MAX_OBJECT_SCALE, SPLITS, sample_scene
 from t2v_turbo.data.scene import ClipGeometry
 
 STYLES = ("short", "dense")
@@ -32,6 +32,7 @@ class PromoClips(Dataset):
         degrade_prob: float = 0.2,
         caption_mix: dict[str, float] | None = None,
         entry_band: float = 0.0,
+        object_scale: float = 1.0,
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -41,6 +42,8 @@ class PromoClips(Dataset):
             raise ValueError(f"degrade_prob must lie in [0, 1], got {degrade_prob}")
         if not 0.0 <= entry_band <= 1.0:
             raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
+        if not 0.0 < object_scale <= MAX_OBJECT_SCALE:
+            raise ValueError(f"object_scale must lie in (0, {MAX_OBJECT_SCALE}], got {object_scale}")
         mix = {"short": 0.5, "dense": 0.5} if caption_mix is None else dict(caption_mix)
         unknown = set(mix) - set(STYLES)
         if unknown:
@@ -51,7 +54,7 @@ class PromoClips(Dataset):
         self.short_share = mix.get("short", 0.0) / total  # the paper: equal parts WebVid and VidGen
         self.split, self.length, self.seed = split, length, seed
         self.geometry, self.degrade_prob, self.caption_mix = geometry, degrade_prob, mix
-        self.entry_band = entry_band  # see sample_scene
+        self.entry_band, self.object_scale = entry_band, object_scale  # see sample_scene
 
     def __len__(self) -> int:
         return self.length
@@ -64,7 +67,7 @@ class PromoClips(Dataset):
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for a PromoClips of length {self.length}")
         rng = self.rng(index)
-        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band)
+        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band, self.object_scale)
         style = "short" if rng.random() < self.short_share else "dense"
         return scene.to_dict(), style, short_caption(scene), dense_caption(scene, rng)
 

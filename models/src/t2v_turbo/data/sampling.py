@@ -31,6 +31,7 @@ PAN_SHARE = 0.3  # share of gradient-background clips with a camera pan (a solid
 MARGIN = 0.02  # fraction of the frame kept free at the edges
 MIN_COLOR_DISTANCE = 150.0  # RGB distance between an object and any background colour it crosses
 SIZES = {"shape": (0.11, 0.16), "text": (0.08, 0.1)}  # radius or half-height, fraction of min(H, W)
+MAX_OBJECT_SCALE = 2.0  # data.object_scale: beyond it a zooming-out object no longer fits the frame
 ZOOM_IN_SIZE = 0.7  # zooming-in objects start smaller ...
 ZOOM_OUT_SIZE = 1.35  # ... zooming-out ones larger
 MAX_TRIES = 200
@@ -38,20 +39,23 @@ MAX_TRIES = 200
 
 def sample_scene(
     rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0,
-    entry_band: float = 0.0,
+    entry_band: float = 0.0, object_scale: float = 1.0,
 ) -> Scene:
     """A random scene of `split` (content disjoint from the other splits).
 
     entry_band: 0 draws a start anywhere that keeps the object in frame. Above 0, an object moving
     left/right/up/down starts within that fraction of the frame of the edge it moves away from, so
     that the direction word decides where the object is in every frame, not only how it changes.
+    object_scale multiplies every object's size (SIZES).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if not 0.0 <= entry_band <= 1.0:
         raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
+    if not 0.0 < object_scale <= MAX_OBJECT_SCALE:
+        raise ValueError(f"object_scale must lie in (0, {MAX_OBJECT_SCALE}], got {object_scale}")
     for _ in range(MAX_TRIES):
-        scene = _draw_content(rng, geometry, entry_band)
+        scene = _draw_content(rng, geometry, entry_band, object_scale)
         if scene is None:
             continue
         if split != "test" and any(is_heldout(o.color, o.shape, o.motion) for o in scene.objects):
@@ -71,12 +75,13 @@ def split_of(scene: Scene) -> str:
     return next(name for name, buckets in SPLIT_BUCKETS.items() if bucket in buckets)
 
 
-def _draw_content(rng: np.random.Generator, geometry: ClipGeometry, entry_band: float) -> Scene | None:
+def _draw_content(rng: np.random.Generator, geometry: ClipGeometry, entry_band: float,
+                  object_scale: float) -> Scene | None:
     background = _draw_background(rng)
     pan = str(rng.choice(PANS)) if background.kind == "gradient" and rng.random() < PAN_SHARE else None
     objects: list[SceneObject] = []
     for _ in range(2 if rng.random() < TWO_OBJECTS else 1):
-        obj = _draw_object(rng, geometry, background, pan, objects, entry_band)
+        obj = _draw_object(rng, geometry, background, pan, objects, entry_band, object_scale)
         if obj is None:
             return None
         objects.append(obj)
@@ -104,7 +109,7 @@ def _object_colors(background_colors: tuple[str, ...]) -> list[str]:
 
 def _draw_object(
     rng: np.random.Generator, geometry: ClipGeometry, background: Background, pan: str | None,
-    others: list[SceneObject], entry_band: float,
+    others: list[SceneObject], entry_band: float, object_scale: float,
 ) -> SceneObject | None:
     colors = _object_colors(tuple(background.colors))
     if not colors:
@@ -115,7 +120,7 @@ def _draw_object(
     motion = str(rng.choice([m for m in MOTIONS if (shape, m) not in INVISIBLE and not _along_pan(m, pan)]))
     speed = None if motion == "still" else str(rng.choice(SPEEDS))
     lo, hi = SIZES["text" if is_word else "shape"]
-    size = rng.uniform(lo, hi) * (ZOOM_IN_SIZE if motion == "zoom_in" else ZOOM_OUT_SIZE if motion == "zoom_out" else 1)
+    size = rng.uniform(lo, hi) * object_scale * (ZOOM_IN_SIZE if motion == "zoom_in" else ZOOM_OUT_SIZE if motion == "zoom_out" else 1)
     color = str(rng.choice(colors))
     obj = SceneObject(shape, color, motion, speed, (0.5, 0.5), float(size), word)
     for _ in range(20):

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..train import checkpoint as ckpt
 from ..train.post_config import PostConfig, resolve_post_config
 
 KINDS = ("image_text", "quality", "video_text")
@@ -46,12 +47,13 @@ def _finished(final: Path, steps: int, kind: str) -> bool:
 
 
 def _timed(timings: dict, key: str, path: Path, fn):
-    """Run fn, record its wall time in <out>/timings.json (re-read first: parallel workers share it)."""
+    """Run fn, record its wall time in <out>/timings.json (re-read first: parallel workers share it).
+    A training stage returns its final/, whose training seconds span every resumed segment."""
     t0 = time.time()
     out = fn()
     if path.is_file():
         timings.update({k: v for k, v in json.loads(path.read_text()).items() if k not in timings})
-    timings[key] = time.time() - t0
+    timings[key] = max(time.time() - t0, ckpt.train_seconds(out) if isinstance(out, Path) else 0.0)
     path.write_text(json.dumps(timings, indent=2))
     return out
 

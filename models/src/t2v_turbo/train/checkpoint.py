@@ -129,6 +129,13 @@ def load_checkpoint(path: Path, model: torch.nn.Module, ema: torch.nn.Module | N
     return torch.load(path / "train_state.pt", weights_only=False)
 
 
+def train_seconds(folder: str | Path) -> float:
+    """Training seconds up to this checkpoint (or final/), over every resumed segment; 0 when a
+    checkpoint predates the count."""
+    meta = Path(folder) / "meta.json"
+    return float(json.loads(meta.read_text()).get("train_seconds", 0.0)) if meta.is_file() else 0.0
+
+
 def write_final(run_dir: Path, checkpoint: Path) -> Path:
     """Copy a checkpoint's inference weights (EMA when present) to <run>/final/."""
     final = Path(run_dir) / "final"

@@ -108,7 +108,7 @@ def build_distill_cache(cfg: Config, post: PostConfig, vae_path: str | Path, enc
 
     d = post.distill
     vae_file = Path(vae_path) / "model.safetensors" if Path(vae_path).is_dir() else Path(vae_path)
-    key = {"vae_sha256": _sha256(vae_file), "data": cfg.to_dict()["data"], "geometry": cfg.to_dict()["geometry"],
+    key = {"vae_sha256": _sha256(vae_file), "data": cfg.data_key(), "geometry": cfg.to_dict()["geometry"],
            "text": cfg.to_dict()["text"], "clips": d.clips, "degrade_prob": d.degrade_prob, "offset": DISTILL_OFFSET}
     folder = Path(cache_dir) / f"clips-{_key_hash(key)}"
     meta_path, tensors_path = folder / "cache.json", folder / "cache.safetensors"

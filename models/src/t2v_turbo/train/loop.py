@@ -145,6 +145,8 @@ def train_stage(
     start = 0
     resume_from = ckpt.resolve_resume(run_dir, resume)
     train_state = None
+    # Training seconds so far, kept with each checkpoint so that a resumed run reports its whole cost.
+    seconds_before = ckpt.train_seconds(resume_from) if resume_from is not None else 0.0
     if resume_from is not None:
         _check_same_model(resume_from, cfg)
         train_state = ckpt.load_checkpoint(resume_from, model, ema.model if ema else None)
@@ -192,6 +194,7 @@ def train_stage(
     last_terms: dict[str, float] = {}
     last_saved = resume_from
     t_log, n_log = time.time(), 0
+    t_start = t_log
     ddp_model.train()
     for step in range(start, tcfg.steps):
         batch = stage.batch_fn(step, rank, world)
@@ -242,7 +245,8 @@ def train_stage(
                     "scheduler": scheduler.state_dict(),
                     "ema_updates": ema.updates if ema else 0,
                 }
-                meta = {"losses": last_terms, "extras": stage.extras, "wall_time": time.time()}
+                meta = {"losses": last_terms, "extras": stage.extras, "wall_time": time.time(),
+                        "train_seconds": seconds_before + time.time() - t_start}
                 ckpt.save_checkpoint(
                     run_dir,
                     done,

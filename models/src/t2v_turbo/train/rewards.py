@@ -52,7 +52,7 @@ KINDS = ("image_text", "quality", "video_text")
 def _dataset(cfg: Config, split: str, degrade_prob: float, length: int = 100_000) -> PromoClips:
     return PromoClips(split=split, length=length, seed=cfg.data.seed, geometry=clip_geometry(cfg),
                       degrade_prob=degrade_prob, caption_mix={"short": 1.0, "dense": 0.0},
-                      entry_band=cfg.data.entry_band)
+                      entry_band=cfg.data.entry_band, object_scale=cfg.data.object_scale)
 
 
 def _signed(x: np.ndarray, channel_axis: int = -3) -> torch.Tensor:
@@ -422,7 +422,7 @@ def train_reward(kind: str, cfg: Config, post: PostConfig, run_dir: str | Path, 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "post_config.json").write_text(post.to_json())
     final = train_stage(stage, cfg, section.training, run_dir, resume)
-    train_s = time.time() - t0
+    train_s = max(time.time() - t0, ckpt.train_seconds(final))  # the latter spans resumed segments
     model, extras = load_reward(final, check_accuracy=False)
     t0 = time.time()
     metrics = evaluate_reward(kind, model, encoder, cfg, post)

@@ -87,7 +87,7 @@ def build_cache(
     vae_file = Path(vae_path) / "model.safetensors" if Path(vae_path).is_dir() else Path(vae_path)
     key = {
         "vae_sha256": _file_sha256(vae_file),
-        "data": cfg.to_dict()["data"],
+        "data": cfg.data_key(),
         "geometry": cfg.to_dict()["geometry"],
         "text": cfg.to_dict()["text"],
         "degrade_prob": cfg.teacher_training.degrade_prob,

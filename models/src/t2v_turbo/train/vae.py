@@ -49,6 +49,7 @@ def dataset(
         degrade_prob=d.degrade_prob if degrade_prob is None else degrade_prob,
         caption_mix=d.caption_mix,
         entry_band=d.entry_band,
+        object_scale=d.object_scale,
     )
 
 
