@@ -31,7 +31,7 @@ PAN_SHARE = 0.3  # share of gradient-background clips with a camera pan (a solid
 MARGIN = 0.02  # fraction of the frame kept free at the edges
 MIN_COLOR_DISTANCE = 150.0  # RGB distance between an object and any background colour it crosses
 SIZES = {"shape": (0.11, 0.16), "text": (0.08, 0.1)}  # radius or half-height, fraction of min(H, W)
-MAX_OBJECT_SCALE = 2.0  # data.object_scale: beyond it a zooming-out object no longer fits the frame
+MAX_OBJECT_SCALE = 2.0  # data.object_scale: there the largest zooming-out shape has radius 0.16 x 1.35 x 2 = 0.43
 ZOOM_IN_SIZE = 0.7  # zooming-in objects start smaller ...
 ZOOM_OUT_SIZE = 1.35  # ... zooming-out ones larger
 MAX_TRIES = 200

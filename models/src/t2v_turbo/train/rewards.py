@@ -44,15 +44,13 @@ from .reward_data import (
     video_labels,
     with_motion,
 )
-from .vae import clip_geometry
+from .vae import dataset
 
 KINDS = ("image_text", "quality", "video_text")
 
 
 def _dataset(cfg: Config, split: str, degrade_prob: float, length: int = 100_000) -> PromoClips:
-    return PromoClips(split=split, length=length, seed=cfg.data.seed, geometry=clip_geometry(cfg),
-                      degrade_prob=degrade_prob, caption_mix={"short": 1.0, "dense": 0.0},
-                      entry_band=cfg.data.entry_band, object_scale=cfg.data.object_scale)
+    return dataset(cfg, split, length, degrade_prob, caption_mix={"short": 1.0, "dense": 0.0})
 
 
 def _signed(x: np.ndarray, channel_axis: int = -3) -> torch.Tensor:

@@ -38,8 +38,10 @@ def clip_geometry(cfg: Config) -> ClipGeometry:
 
 
 def dataset(
-    cfg: Config, split: str, length: int | None = None, degrade_prob: float | None = None
+    cfg: Config, split: str, length: int | None = None, degrade_prob: float | None = None,
+    caption_mix: dict[str, float] | None = None,
 ) -> PromoClips:
+    """The procedural clips as the config describes them; the arguments override its data section."""
     d = cfg.data
     return PromoClips(
         split=split,
@@ -47,7 +49,7 @@ def dataset(
         seed=d.seed,
         geometry=clip_geometry(cfg),
         degrade_prob=d.degrade_prob if degrade_prob is None else degrade_prob,
-        caption_mix=d.caption_mix,
+        caption_mix=d.caption_mix if caption_mix is None else caption_mix,
         entry_band=d.entry_band,
         object_scale=d.object_scale,
     )
