@@ -172,6 +172,71 @@ def test_top_band_motions_feed_the_top_band_only_with_captioned_clips_that_move_
         motion_pool(cache, ["rotate"])
 
 
+def test_image_batches_add_single_frames_and_leave_the_clip_draws_alone():
+    """Joint image-video training: image_batch_size frames, each from a drawn clip at a drawn position
+    with that clip's short or dense caption (or the empty one), drawn after the clips, which stay as a
+    run without images draws them."""
+    cfg = resolve_config("micro", overrides=["teacher_training.batch_size=4", "teacher_training.image_batch_size=32"])
+    n, frames = 24, 4
+    latents = (100 * torch.arange(n).view(n, 1, 1, 1, 1) + torch.arange(frames).view(1, 1, frames, 1, 1)).float()
+    cache = TeacherCache(latents=latents.expand(n, 4, frames, 2, 2).contiguous(), contexts=torch.randn(1 + 2 * n, 3, 8),
+                         caption_rows=torch.arange(1, 1 + 2 * n).view(n, 2), captions=[""] * (1 + 2 * n))
+    plain_cfg = resolve_config("micro", overrides=["teacher_training.batch_size=4"])
+    positions, dropped = [], 0
+    for step in range(10):
+        batch, plain = teacher_batch(cache, cfg, step, 0, 1), teacher_batch(cache, plain_cfg, step, 0, 1)
+        assert torch.equal(batch["latents"], plain["latents"]) and torch.equal(batch["context"], plain["context"])
+        images = batch["image_latents"]  # (32, C, 1, h, w)
+        assert images.shape == (32, 4, 1, 2, 2)
+        clip = images[:, 0, 0, 0, 0].long() // 100
+        assert torch.equal(images[:, 0, 0, 0, 0].long() % 100, batch["frame_index"])  # the frame it says it is
+        for i, ctx in zip(clip.tolist(), batch["image_context"]):
+            rows = [0, *cache.caption_rows[i].tolist()]
+            match = [r for r in rows if torch.equal(ctx, cache.contexts[r])]
+            assert match, "an image's caption is its own clip's (or the empty one)"
+            dropped += match[0] == 0
+        positions += batch["frame_index"].tolist()
+    assert set(positions) == set(range(frames))
+    assert 0 < dropped / 320 < 0.25  # text_dropout 0.1
+    assert "image_latents" not in teacher_batch(cache, plain_cfg, 0, 0, 1)
+    with pytest.raises(ConfigError, match="0 only with teacher_training.image_batch_size"):
+        resolve_config("micro", overrides=["teacher_training.batch_size=0"])
+    with pytest.raises(ConfigError, match="image_batch_size must be 0"):
+        resolve_config("micro", overrides=["teacher_training.image_batch_size=-1"])
+
+
+def test_image_only_teacher_learns_and_leaves_the_temporal_layers_untouched(micro_vae: Path, tmp_path: Path):
+    """batch_size 0 + image_batch_size: the single-frame loss falls; the temporal layers get no gradient,
+    so their zero-initialised outputs stay zero and the clip forward is the per-frame image forward."""
+    cfg = resolve_config("micro", overrides=[
+        "teacher_training.steps=40", "teacher_training.checkpoint_every=40", "teacher_training.batch_size=0",
+        "teacher_training.image_batch_size=16", "teacher_training.lr=1e-3", "teacher_training.multiscale_noise=0.8"])
+    abar = noise_schedule(cfg).alphas_cumprod_torch()
+    vae, scale, _ = load_vae(micro_vae)
+    video = torch.stack([dataset(cfg, "val", 8)[i]["video"] for i in range(4)])
+    clips = vae.encode(video) * scale  # (4, C, T, h, w)
+    frames = clips.transpose(1, 2).flatten(0, 1)[:, :, None]  # (4*T, C, 1, h, w)
+    batch = {"latents": clips[:0], "context": torch.zeros(0, 48, 384), "image_latents": frames,
+             "image_context": torch.zeros(frames.shape[0], 48, 384),
+             "frame_index": torch.arange(clips.shape[2]).repeat(clips.shape[0])}
+
+    def eval_loss(model) -> float:
+        with torch.no_grad():
+            return teacher_losses(model.eval(), batch, torch.Generator().manual_seed(0), cfg, abar)["mse_image"].item()
+
+    torch.manual_seed(cfg.teacher_training.seed)
+    before = eval_loss(build_unet(cfg))
+    unet, _, _ = load_teacher(train_teacher(cfg, tmp_path, micro_vae))
+    after = eval_loss(unet)
+    assert after < 0.9 * before, (before, after)
+    from t2v_turbo.nets.attention import TemporalTransformer
+    from t2v_turbo.nets.unet3d import TemporalConvBlock
+
+    outputs = [m.conv4[-1] if isinstance(m, TemporalConvBlock) else m.proj_out for m in unet.modules()
+               if isinstance(m, (TemporalConvBlock, TemporalTransformer))]
+    assert outputs and all(torch.count_nonzero(p) == 0 for o in outputs for p in o.parameters())
+
+
 def test_teacher_top_stage_overrides_only_its_keys():
     cfg = resolve_config("demo")
     assert cfg.teacher_top.enabled  # the demo teacher is trained in two stages (make-demo-base)

@@ -221,6 +221,40 @@ def test_frame_embedding_starts_silent_then_makes_every_layer_frame_aware(tmp_pa
         assert ((out[:, :, 1] - out[:, :, 2]).abs().max() > 1e-3) == frame_aware
 
 
+def test_image_mode_is_the_clip_forward_with_the_temporal_layers_silenced():
+    """frame_index (joint image-video training): one frame through the spatial layers equals that frame
+    of the clip forward once every temporal layer's output is zero; the frame embedding embeds its
+    position. With the temporal layers live the clip forward differs, so the check has teeth."""
+    import copy
+
+    from t2v_turbo.nets.attention import TemporalTransformer
+
+    unet, cfg = micro_unet(additions=True)  # frame embedding and frame position on, every weight moved
+    x, t, ctx, fps = inputs(cfg)
+    silenced = copy.deepcopy(unet)
+    with torch.no_grad():
+        for m in silenced.modules():
+            if isinstance(m, TemporalConvBlock):
+                m.conv4[-1].weight.zero_(); m.conv4[-1].bias.zero_()
+            elif isinstance(m, TemporalTransformer):
+                for p in m.proj_out.parameters():
+                    p.zero_()
+        clip_silenced, clip_live = silenced(x, t, ctx, fps), unet(x, t, ctx, fps)  # (B, C, T, h, w)
+        for k in sorted({0, x.shape[2] // 2, x.shape[2] - 1}):
+            frame = x[:, :, k : k + 1]  # (B, C, 1, h, w)
+            index = torch.full((x.shape[0],), k)
+            image = unet(frame, t, ctx, fps, frame_index=index)
+            torch.testing.assert_close(image, clip_silenced[:, :, k : k + 1], rtol=1e-5, atol=1e-5)
+            assert (image - clip_live[:, :, k : k + 1]).abs().max() > 1e-3
+            # The position matters (frame embedding), the temporal weights do not
+            assert (unet(frame, t, ctx, fps, frame_index=(index + 3) % x.shape[2]) - image).abs().max() > 1e-4
+            torch.testing.assert_close(silenced(frame, t, ctx, fps, frame_index=index), image, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="single frames"):
+        unet(x, t, ctx, fps, frame_index=torch.zeros(x.shape[0], dtype=torch.long))
+    with pytest.raises(ValueError, match="no temporal"):
+        unet(x[:, :, :1], t, ctx, fps, frame_index=torch.zeros(x.shape[0], dtype=torch.long), return_attn=True)
+
+
 def test_text_embedding_starts_silent_then_reaches_layers_without_cross_attention(tmp_path: Path):
     """unet.text_embedding: an older teacher loads (--init) and computes exactly the same; once the
     embedding's last layer moves, a UNet whose cross-attention is silenced reads the caption through it."""

@@ -111,14 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the caption-swap probe (seconds): how much the denoiser reads colour, shape, motion words",
     )
-    p.add_argument(
-        "--direction-seeds",
-        type=_seed_list,
-        default=None,
-        help="seeds with which the directed prompts (left/right/up/down) are drawn again to count how many "
-        "move the asked way (comma-separated; default 100,200; '' skips)",
-    )
-    p.add_argument("--direction-only", action="store_true", help="only that direction check (minutes)")
+    for check, default, what in (("direction", "100,200", "the directed prompts (left/right/up/down) are drawn "
+                                   "again to count how many move the asked way"),
+                                  ("shape", "300,400", "still prompts of every shape are drawn to count how many "
+                                   "draw the asked shape")):
+        p.add_argument(f"--{check}-seeds", type=_seed_list, default=None,
+                       help=f"seeds with which {what} (comma-separated; default {default}; '' skips)")
+        p.add_argument(f"--{check}-only", action="store_true", help=f"only that {check} check (minutes)")
 
     p = sub.add_parser("make-demo-base", help="reproduce the demo VAE + teacher from nothing")
     p.add_argument("--out", default="models/runs/demo", help="run root (vae/, teacher/, eval/)")
@@ -190,8 +189,10 @@ def _dispatch(args) -> int:
             guidance=args.guidance,
             seed=args.seed,
             probe_only=args.probe_only,
-            **({} if args.direction_seeds is None else {"direction_seeds": args.direction_seeds}),
             direction_only=args.direction_only,
+            shape_only=args.shape_only,
+            **{f"{c}_seeds": getattr(args, f"{c}_seeds") for c in ("direction", "shape")
+               if getattr(args, f"{c}_seeds") is not None},
         )
         return 0
     if args.command == "make-demo-base":

@@ -205,6 +205,12 @@ class TeacherTrainingConfig(TrainingConfig):
     # by pans, zooms and two-object clips until it is not learnt (docs/COMPANION.md, stop 18). [] = all
     top_band_motions: list[str] = field(default_factory=list)
     degrade_prob: float = 0.0  # the teacher learns clean clips; degraded ones are for the curation study
+    # Joint image-video training (ModelScope and VideoCrafter train on images beside videos): this many
+    # single frames per step, each from its own cached clip at a random position, with its own caption,
+    # t and noise, through the spatial layers only (UNet3D image mode). A clip's 16 frames share one
+    # object and one t, so a video batch of 8 gives 8 shape examples; 64 frames give 64 for half the
+    # compute of the video batch. Their loss is added to the clips'. batch_size may then be 0 (images only).
+    image_batch_size: int = 0
 
 
 @dataclass
@@ -324,7 +330,11 @@ class Config:
                 "max_length",
             )
             if number is not None and key.split(".")[-1] in positive and number <= 0:
-                raise ConfigError(f"{key} must be positive, got {value}")
+                if key == "teacher_training.batch_size" and number == 0 and self.teacher_training.image_batch_size > 0:
+                    continue  # an image-only stage
+                raise ConfigError(f"{key} must be positive, got {value}"
+                                  + (" (0 only with teacher_training.image_batch_size > 0)"
+                                     if key == "teacher_training.batch_size" else ""))
             if key.split(".")[-1] == "keep_every":
                 check_keep_every(key, value)
         crop = self.vae_training.crop
@@ -369,6 +379,8 @@ class Config:
                               f"{tt.min_snr_gamma}), got {tt.snr_weight_floor}")
         if tt.motion_loss_weight <= 0:
             raise ConfigError(f"{name}.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
+        if tt.image_batch_size < 0:
+            raise ConfigError(f"{name}.image_batch_size must be 0 (off) or positive, got {tt.image_batch_size}")
         from .data.vocabulary import MOTIONS
 
         unknown = [m for m in tt.top_band_motions if m not in MOTIONS]

@@ -6,12 +6,14 @@ The automatic checks read pixels, not captions: each pixel is assigned to the ne
 background) as one compact blob (not pixels scattered through a texture), and that colour's centroid and area over time give the motion: net displacement for
 left/right/up/down, area growth for zooming, no net displacement for still/rotate/bounce. The same
 measurement on rendered ground-truth clips calibrates it (its accuracy there is reported too).
-Shapes are judged by eye on the grid image. The caption-swap probe (eval/caption_probe.py) adds how
+Shapes are read from the outline of that colour's region (eval/shape_check.py, calibrated the same
+way); a model that draws blobs scores about chance there. The caption-swap probe (eval/caption_probe.py) adds how
 much the denoiser reads each attribute word, which shows learning before samples follow a word.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -20,6 +22,14 @@ import numpy as np
 
 from .data import EVAL_PROMPTS
 from .data.vocabulary import COLORS, TRANSLATIONS
+from .eval.shape_check import (
+    SHAPE_SEEDS,
+    calibrate_shapes,
+    classify_shape,
+    clip_descriptor,
+    format_shape_check,
+    shape_check,
+)
 
 COLOR_RADIUS = 60.0  # RGB distance within which a pixel counts as a named colour
 MOVE_PX = 4.0  # net centroid displacement (px at 64x64) that counts as moving
@@ -316,12 +326,16 @@ def evaluate_teacher(
     probe_only: bool = False,
     direction_seeds: tuple[int, ...] = DIRECTION_SEEDS,
     direction_only: bool = False,
+    shape_seeds: tuple[int, ...] = SHAPE_SEEDS,
+    shape_only: bool = False,
 ) -> dict:
     """Sample the eval prompts, check them, plot losses; writes grid_<kind>.png, mp4/, summary.json.
 
     probe_only: only the caption-swap probe (seconds, not minutes), e.g. to follow a training run.
     direction_seeds: the directed prompts are drawn again with these seeds (direction_check); () skips.
     direction_only: only that check (minutes), written to direction.json.
+    shape_seeds: still prompts of every shape are drawn with these seeds (eval/shape_check.py); () skips.
+    shape_only: only that check (minutes), written to shape.json.
     """
     import torch
 
@@ -342,18 +356,45 @@ def evaluate_teacher(
     s = cfg.sampling
     steps, guidance = steps or s.steps, s.guidance if guidance is None else guidance
 
+    def render(texts: list[str], sd: int) -> list[np.ndarray]:
+        return [to_uint8(v) for v in sample_videos(unet, vae, scale, encoder, texts, cfg, steps, guidance, sd)]
+
     def directions() -> dict:
-        check = direction_check(lambda texts, sd: [to_uint8(v) for v in sample_videos(
-            unet, vae, scale, encoder, texts, cfg, steps, guidance, sd)], direction_seeds)
+        check = direction_check(render, direction_seeds)
         print(f"[eval] directed prompts, seeds {list(direction_seeds)}, {steps} DDIM steps, w={guidance}: "
               f"{format_direction_check(check)}", flush=True)
         return {"steps": steps, "guidance": guidance, **check}
 
-    if direction_only:
-        out.mkdir(parents=True, exist_ok=True)
-        summary = {"teacher": str(Path(teacher).resolve()), "direction_check": directions()}
-        (out / "direction.json").write_text(json.dumps(summary, indent=2))
-        return summary
+    @functools.cache
+    def shape_model() -> dict | None:
+        """Calibrated on first use (seconds); None where objects are too small to have outlines."""
+        try:
+            return calibrate_shapes(cfg)
+        except ValueError as err:
+            print(f"[eval] no shape check: {err}", flush=True)
+            return None
+
+    def shapes() -> dict | None:
+        model = shape_model()
+        if model is None:
+            return None
+        drawn: list[np.ndarray] = []
+        check = shape_check(lambda texts, sd: drawn.extend(render(texts, sd)) or drawn[-len(texts):], model,
+                            shape_seeds)
+        first = len(drawn) // max(1, len(shape_seeds))  # the first seed's clips: every shape in every colour
+        write_grid(drawn[:first], [f"{r['prompt']}\n[drawn: {r['drawn']}]" for r in check["results"][:first]],
+                   out / "grid_shapes.png")
+        print(f"[eval] still prompts of every shape, seeds {list(shape_seeds)}, {steps} DDIM steps, w={guidance}: "
+              f"{format_shape_check(check)} (the check on rendered clips: "
+              f"{model['ground_truth_accuracy']:.0%} of {model['ground_truth_clips']})", flush=True)
+        return {"steps": steps, "guidance": guidance, **check}
+
+    for only, name, check in ((direction_only, "direction", directions), (shape_only, "shape", shapes)):
+        if only:
+            out.mkdir(parents=True, exist_ok=True)
+            summary = {"teacher": str(Path(teacher).resolve()), f"{name}_check": check()}
+            (out / f"{name}.json").write_text(json.dumps(summary, indent=2))
+            return summary
     latents, scenes = probe_clips(cfg, vae, scale)
     fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
     abar, multiscale = noise_schedule(cfg).alphas_cumprod_torch(), cfg.teacher_training.multiscale_noise
@@ -402,10 +443,13 @@ def evaluate_teacher(
     )
     sample_s = time.time() - t0
     clips = [to_uint8(v) for v in videos]
+    model = shape_model()
     results = []
     for i, (p, clip) in enumerate(zip(prompts, clips, strict=True)):
         m = measure_clip(clip, p["color"])
         m["motion_ok"] = bool(m["color_ok"] and motion_ok(p["motion"], m["motion"]))
+        m["shape_drawn"] = classify_shape(clip_descriptor(clip, p["color"]), model) if m["color_ok"] and model else None
+        m["shape_ok"] = m["shape_drawn"] == p["shape"]
         slug = p["prompt"].replace(" ", "_")[:48]
         write_mp4(clip, out / "mp4" / f"{i:02d}_{slug}.mp4", cfg.geometry.fps, upscale=4)
         results.append({**p, **m})
@@ -413,7 +457,7 @@ def evaluate_teacher(
         rows = [(c, r) for c, r in zip(clips, results, strict=True) if r["kind"] == kind]
         labels = [
             f"{r['prompt']}\n[colour {'ok' if r['color_ok'] else 'NO'}, "
-            f"motion {'ok' if r['motion_ok'] else 'NO'}: {r['motion']}]"
+            f"motion {'ok' if r['motion_ok'] else 'NO'}: {r['motion']}, shape {r['shape_drawn']}]"
             for _, r in rows
         ]
         write_grid([c for c, _ in rows], labels, out / f"grid_{kind}.png")
@@ -431,7 +475,9 @@ def evaluate_teacher(
         "seconds_per_clip": sample_s / max(1, len(prompts)),
         "color_accuracy": {k: rate("color_ok", k) for k in kinds} | {"all": rate("color_ok")},
         "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
-        "checks_on_ground_truth": calibrate(cfg),
+        "shape_accuracy": {k: rate("shape_ok", k) for k in kinds} | {"all": rate("shape_ok")} if model else None,
+        "checks_on_ground_truth": calibrate(cfg) | ({"shape_accuracy": model["ground_truth_accuracy"]} if model else {}),
+        "shape_model": {k: model[k] for k in ("centres", "spread")} if model else None,
         "caption_probe": probe,
         "layout_leak": leak,
         "layout_leak_by_t": leaks,
@@ -439,6 +485,7 @@ def evaluate_teacher(
         "top_drift": drift,
         "caption_override": override,
         "direction_check": directions() if direction_seeds else None,
+        "shape_check": shapes() if shape_seeds else None,
         "probe_clips": len(scenes),
         "vae": vae_meta.get("extras", {}),
         "results": results,
@@ -449,7 +496,8 @@ def evaluate_teacher(
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(
         f"[eval] {len(prompts)} prompts, {steps} DDIM steps, w={guidance}: colour "
-        f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%} "
+        f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%}, "
+        f"shape {format(rate('shape_ok'), '.0%') if model else 'not checked'} "
         f"(checks on ground truth: {summary['checks_on_ground_truth']}); grids and MP4s -> {out}",
         flush=True,
     )

@@ -102,14 +102,16 @@ class ResBlock(nn.Module):
             TemporalConvBlock(out_channels, dropout, groups) if temporal_conv else None
         )  # (sic)
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int) -> torch.Tensor:
-        """x (B*T, C, H, W), emb (B, E) shared by a clip's frames or (B*T, E) per frame -> (B*T, Cout, H, W)."""
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int, temporal: bool = True) -> torch.Tensor:
+        """x (B*T, C, H, W), emb (B, E) shared by a clip's frames or (B*T, E) per frame -> (B*T, Cout, H, W).
+
+        temporal=False skips the temporal convolutions (image mode: they are residual, so that is identity)."""
         shift = self.emb_layers(emb)  # (B, Cout) projected once per clip, or (B*T, Cout) with a frame embedding
         if shift.shape[0] != x.shape[0]:
             shift = shift.repeat_interleave(frames, dim=0)  # (B*T, Cout)
         h = self.in_layers(x) + shift[:, :, None, None]
         h = self.skip_connection(x) + self.out_layers(h)
-        if self.temopral_conv is not None:
+        if self.temopral_conv is not None and temporal:
             h = self.temopral_conv(h, frames)
         return h
 
@@ -133,15 +135,19 @@ class Upsample(nn.Module):
 
 
 class UNetBlock(nn.ModuleList):
-    """VideoCrafter's TimestepEmbedSequential: layers that take what they need (emb, context, T)."""
+    """VideoCrafter's TimestepEmbedSequential: layers that take what they need (emb, context, T).
 
-    def forward(self, h, emb, context, frames: int, return_attn: bool, maps: list):
+    temporal=False (image mode) skips every temporal layer; each is residual, so skipping is identity."""
+
+    def forward(self, h, emb, context, frames: int, return_attn: bool, maps: list, temporal: bool = True):
         for layer in self:
             if isinstance(layer, ResBlock):
-                h = layer(h, emb, frames)
+                h = layer(h, emb, frames, temporal)
             elif isinstance(layer, SpatialTransformer):
                 h = layer(h, context, frames)
             elif isinstance(layer, TemporalTransformer):
+                if not temporal:
+                    continue
                 h, probs = layer(h, frames, return_attn)
                 maps.extend(probs)
             else:
@@ -280,33 +286,43 @@ class UNet3D(nn.Module):
         guidance: torch.Tensor | None = None,
         motion: torch.Tensor | None = None,
         return_attn: bool = False,
+        frame_index: torch.Tensor | None = None,
     ):
         """sample (B, C, T, h, w), timestep (B,), context (B, L, D), fps/guidance/motion (B,) -> eps.
 
         With return_attn, returns (eps, maps): maps are the attn1 probabilities of the output blocks'
         temporal transformers, each (B*h_i*w_i*heads, T, T), in decoder order.
+
+        frame_index (B,) long: image mode, for joint image-video training. Each item is one frame
+        (T = 1) taken from position frame_index of a clip; the temporal layers are skipped and the
+        frame embedding (if any) embeds that position, so the spatial layers see what they see when
+        that frame is drawn inside a clip. Training only: the exported graphs take whole clips.
         """
         b, c, frames, h, w = sample.shape
+        image = frame_index is not None
+        if image and (frames != 1 or return_attn):
+            raise ValueError(f"image mode (frame_index) takes single frames (T = 1) and has no temporal "
+                             f"attention maps; got T = {frames}, return_attn = {return_attn}")
         emb = self.embed_conditions(timestep, fps, guidance, motion)  # (B, E), repeated per frame where used
         if self.cfg.text_embedding:
             # The mean over all L tokens, padding included: what cross-attention sees, with no mask input
             emb = emb + self.text_embed(context.mean(dim=1))  # (B, E)
         if self.cfg.frame_embedding:
-            index = torch.arange(frames, device=sample.device)
-            per_frame = self.frame_embed(timestep_embedding(index, self.cfg.model_channels).to(emb))  # (T, E)
-            emb = (emb[:, None] + per_frame[None]).reshape(b * frames, -1)  # (B*T, E)
+            index = frame_index if image else torch.arange(frames, device=sample.device)
+            per_frame = self.frame_embed(timestep_embedding(index, self.cfg.model_channels).to(emb))  # (T or B, E)
+            emb = emb + per_frame if image else (emb[:, None] + per_frame[None]).reshape(b * frames, -1)  # (B*T, E)
         x = sample.transpose(1, 2).reshape(b * frames, c, h, w)  # (B*T, C, h, w)
         maps: list[torch.Tensor] = []
         ignored: list[torch.Tensor] = []
         skips = []
         for i, block in enumerate(self.input_blocks):
-            x = block(x, emb, context, frames, False, ignored)
-            if i == 0 and self.cfg.init_attn:
+            x = block(x, emb, context, frames, False, ignored, not image)
+            if i == 0 and self.cfg.init_attn and not image:
                 x = self.init_attn(x, emb, context, frames, False, ignored)
             skips.append(x)
-        x = self.middle_block(x, emb, context, frames, False, ignored)
+        x = self.middle_block(x, emb, context, frames, False, ignored, not image)
         for block in self.output_blocks:
-            x = block(torch.cat([x, skips.pop()], dim=1), emb, context, frames, return_attn, maps)
+            x = block(torch.cat([x, skips.pop()], dim=1), emb, context, frames, return_attn, maps, not image)
         out = self.out(x)  # (B*T, C, h, w)
         out = out.view(b, frames, -1, h, w).transpose(1, 2)  # (B, C, T, h, w)
         eps = self.v_to_epsilon(out, sample, timestep) if self.cfg.prediction == "v" else out

@@ -168,9 +168,32 @@ def teacher_batch(
         top = (rng.random(size=(world, b)) < t.high_noise_share)[rank]
         idx = np.where(top & ~dropped, top_pool[rng.integers(0, len(top_pool), size=(world, b))[rank]], idx)
         batch["top"] = torch.from_numpy(top)
+    batch |= {"latents": cache.latents[torch.from_numpy(idx)], "context": _contexts(cache, idx, use_dense, dropped),
+              "index": idx}
+    if t.image_batch_size:  # drawn after the clips', so the clips are those a run without images draws
+        batch |= image_batch(cache, t.image_batch_size, short_share, t.text_dropout, rng, rank, world)
+    return batch
+
+
+def image_batch(
+    cache: TeacherCache, n: int, short_share: float, text_dropout: float, rng: np.random.Generator,
+    rank: int, world: int,
+) -> dict[str, torch.Tensor]:
+    """n single frames (n, C, 1, h, w) for joint image-video training, each from its own clip at a random
+    position (`frame_index`), with that clip's short or dense caption (or the empty one) as context."""
+    idx = rng.integers(0, len(cache), size=(world, n))[rank]
+    frame = rng.integers(0, cache.latents.shape[2], size=(world, n))[rank]
+    use_dense = (rng.random(size=(world, n)) >= short_share)[rank]
+    dropped = (rng.random(size=(world, n)) < text_dropout)[rank]
+    frames = cache.latents[torch.from_numpy(idx), :, torch.from_numpy(frame)]  # (n, C, h, w)
+    return {"image_latents": frames[:, :, None], "image_context": _contexts(cache, idx, use_dense, dropped),
+            "frame_index": torch.from_numpy(frame)}
+
+
+def _contexts(cache: TeacherCache, idx: np.ndarray, use_dense: np.ndarray, dropped: np.ndarray) -> torch.Tensor:
+    """(n, L, D): each clip's dense or short caption context, or the empty prompt's (row 0) where dropped."""
     rows = cache.caption_rows[torch.from_numpy(idx), torch.from_numpy(use_dense.astype(np.int64))]
-    rows = torch.where(torch.from_numpy(dropped), torch.zeros_like(rows), rows)  # row 0 = ""
-    return batch | {"latents": cache.latents[torch.from_numpy(idx)], "context": cache.contexts[rows], "index": idx}
+    return cache.contexts[torch.where(torch.from_numpy(dropped), torch.zeros_like(rows), rows)]
 
 
 def training_timesteps(
@@ -222,17 +245,33 @@ def motion_weighted_mse(error: torch.Tensor, motion_weight: float) -> torch.Tens
 def teacher_losses(
     model, batch: dict, generator: torch.Generator, cfg: Config, abar: torch.Tensor
 ) -> dict[str, torch.Tensor]:
+    """The clips' Min-SNR-weighted loss, plus (joint image-video training) the single frames'."""
+    tt = cfg.teacher_training
+    terms: dict[str, torch.Tensor] = {}
+    loss = torch.zeros(())
     x0 = batch["latents"]  # (B, C, T, h, w)
-    b = x0.shape[0]
-    t = training_timesteps(b, abar.shape[0], generator, cfg.teacher_training, batch.get("top"))
-    noise = multiscale_noise(tuple(x0.shape), generator, cfg.teacher_training.multiscale_noise)
-    z_t = add_noise(x0, noise, t, abar)
-    fps = torch.full((b,), float(cfg.geometry.fps))
-    eps = model(z_t, t.float(), batch["context"], fps)
-    per_clip = motion_weighted_mse(eps.float() - noise, cfg.teacher_training.motion_loss_weight)  # (B,)
-    snr = abar[t] / (1 - abar[t])
-    weighted = (per_clip * epsilon_loss_weight(snr, cfg.teacher_training)).mean()
-    return {"loss": weighted, "mse": per_clip.mean().detach()}
+    if x0.shape[0]:
+        t = training_timesteps(x0.shape[0], abar.shape[0], generator, tt, batch.get("top"))
+        noise = multiscale_noise(tuple(x0.shape), generator, tt.multiscale_noise)
+        eps = model(add_noise(x0, noise, t, abar), t.float(), batch["context"], _fps(cfg, x0))
+        per_clip = motion_weighted_mse(eps.float() - noise, tt.motion_loss_weight)  # (B,)
+        loss = loss + (per_clip * epsilon_loss_weight(abar[t] / (1 - abar[t]), tt)).mean()
+        terms["mse"] = per_clip.mean().detach()
+    if "image_latents" in batch:
+        x0 = batch["image_latents"]  # (N, C, 1, h, w)
+        t = training_timesteps(x0.shape[0], abar.shape[0], generator, tt)
+        # A single frame's multiscale noise has the spatial levels of a clip's frame (same h, w)
+        noise = multiscale_noise(tuple(x0.shape), generator, tt.multiscale_noise)
+        eps = model(add_noise(x0, noise, t, abar), t.float(), batch["image_context"], _fps(cfg, x0),
+                    frame_index=batch["frame_index"])
+        per_frame = (eps.float() - noise).pow(2).mean(dim=(1, 2, 3, 4))  # (N,): one frame has no motion part
+        loss = loss + (per_frame * epsilon_loss_weight(abar[t] / (1 - abar[t]), tt)).mean()
+        terms["mse_image"] = per_frame.mean().detach()
+    return {"loss": loss} | terms
+
+
+def _fps(cfg: Config, x: torch.Tensor) -> torch.Tensor:
+    return torch.full((x.shape[0],), float(cfg.geometry.fps))
 
 
 def initial_weights(model: UNet3D, init: str | Path) -> None:
