@@ -208,8 +208,9 @@ class TeacherTrainingConfig(TrainingConfig):
     # Joint image-video training (ModelScope and VideoCrafter train on images beside videos): this many
     # single frames per step, each from its own cached clip at a random position, with its own caption,
     # t and noise, through the spatial layers only (UNet3D image mode). A clip's 16 frames share one
-    # object and one t, so a video batch of 8 gives 8 shape examples; 64 frames give 64 for half the
-    # compute of the video batch. Their loss is added to the clips'. batch_size may then be 0 (images only).
+    # object and one t, so a clip batch of 8 shows 8 objects; 64 frames show 64 for a third of its compute,
+    # and taught colour and the per-frame direction word far faster, not shape (docs/COMPANION.md,
+    # stop 27). Their loss is added to the clips'. batch_size may then be 0 (images only).
     image_batch_size: int = 0
 
 

@@ -379,8 +379,13 @@ def evaluate_teacher(
         if model is None:
             return None
         drawn: list[np.ndarray] = []
-        check = shape_check(lambda texts, sd: drawn.extend(render(texts, sd)) or drawn[-len(texts):], model,
-                            shape_seeds)
+
+        def render_kept(texts: list[str], sd: int) -> list[np.ndarray]:
+            clips = render(texts, sd)
+            drawn.extend(clips)
+            return clips
+
+        check = shape_check(render_kept, model, shape_seeds)
         first = len(drawn) // max(1, len(shape_seeds))  # the first seed's clips: every shape in every colour
         write_grid(drawn[:first], [f"{r['prompt']}\n[drawn: {r['drawn']}]" for r in check["results"][:first]],
                    out / "grid_shapes.png")

@@ -103,7 +103,7 @@ def classify_shape(descriptor: np.ndarray | None, model: dict) -> str | None:
     return min(model["centres"], key=lambda s: float((((descriptor - model["centres"][s]) / spread) ** 2).sum()))
 
 
-def shape_prompts(seeds=SHAPE_SEEDS) -> list[dict]:
+def shape_prompts() -> list[dict]:
     """Still objects, every shape in turn, so nothing but the shape word tells them apart."""
     return [{"prompt": f"a {c} {s} staying still", "color": c, "shape": s}
             for c in SHAPE_COLORS for s in SHAPES]
