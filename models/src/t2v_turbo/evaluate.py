@@ -202,21 +202,26 @@ def motion_ok(expected: str, measured: str) -> bool:
     return measured == expected
 
 
-def calibrate(cfg, clips: int = 120) -> dict:
-    """The checks on rendered val clips (one plain shape, no pan, clean): how often they agree with truth."""
+def single_object_clips(cfg, split: str, length: int):
+    """(the object's attributes, frames (T, H, W, 3) uint8) of rendered clean clips with one plain shape
+    (no word) under a still camera: the ground truth every pixel check is calibrated on."""
     from .train.vae import dataset
 
-    ds = dataset(cfg, "val", length=4000, degrade_prob=0.0)
-    color_hits = motion_hits = n = 0
+    ds = dataset(cfg, split, length=length, degrade_prob=0.0)
     for i in range(len(ds)):
         attrs, *_ = ds.item_attrs(i)
         objs = attrs["objects"]
-        if len(objs) != 1 or attrs["pan"] or objs[0]["shape"] == "text":
-            continue
-        frames = (ds[i]["video"].permute(1, 2, 3, 0).numpy() * 127.5 + 127.5).round().astype(np.uint8)
-        m = measure_clip(frames, objs[0]["color"])
+        if len(objs) == 1 and not attrs["pan"] and objs[0]["shape"] != "text":
+            yield objs[0], (ds[i]["video"].permute(1, 2, 3, 0).numpy() * 127.5 + 127.5).round().astype(np.uint8)
+
+
+def calibrate(cfg, clips: int = 120) -> dict:
+    """The checks on rendered val clips (one plain shape, no pan, clean): how often they agree with truth."""
+    color_hits = motion_hits = n = 0
+    for obj, frames in single_object_clips(cfg, "val", 4000):
+        m = measure_clip(frames, obj["color"])
         color_hits += m["color_ok"]
-        motion_hits += m["color_ok"] and motion_ok(objs[0]["motion"], m["motion"])
+        motion_hits += m["color_ok"] and motion_ok(obj["motion"], m["motion"])
         n += 1
         if n == clips:
             break

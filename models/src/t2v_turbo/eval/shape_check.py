@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.vocabulary import SHAPES, TEXT
+from ..data.vocabulary import SHAPES
 
 MIN_PIXELS = 12  # an object smaller than this has no readable outline at 64x64
 MIN_FRAME = 32  # px: below, objects are a few pixels wide
@@ -55,19 +55,13 @@ def clip_descriptor(frames: np.ndarray, color: str) -> np.ndarray | None:
 
 
 def _ground_truth(cfg, split: str, clips: int):
-    """(shape, descriptor) of rendered clean clips with one plain shape and a still camera."""
-    from ..train.vae import dataset
+    """(shape, descriptor) of `clips` rendered single-object clips (evaluate.single_object_clips)."""
+    from ..evaluate import single_object_clips
 
-    ds = dataset(cfg, split, length=20 * clips, degrade_prob=0.0)
-    for i in range(len(ds)):
-        attrs, *_ = ds.item_attrs(i)
-        objs = attrs["objects"]
-        if len(objs) != 1 or attrs["pan"] or objs[0]["shape"] == TEXT:
-            continue
-        frames = (ds[i]["video"].permute(1, 2, 3, 0).numpy() * 127.5 + 127.5).round().astype(np.uint8)
-        d = clip_descriptor(frames, objs[0]["color"])
+    for obj, frames in single_object_clips(cfg, split, 20 * clips):
+        d = clip_descriptor(frames, obj["color"])
         if d is not None:
-            yield objs[0]["shape"], d
+            yield obj["shape"], d
             clips -= 1
             if clips == 0:
                 return
