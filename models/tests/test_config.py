@@ -22,7 +22,8 @@ def test_presets_resolve_and_demo_is_the_default():
     # The demo departs from the defaults only in the teacher's recipe: data, VAE and widths are shared.
     assert demo.unet.prediction == "v" and demo.schedule.terminal_abar == 1e-6 and demo.teacher_top.enabled
     assert demo.data.entry_band == 0.1
-    recipe = ("teacher_training", "teacher_top", "unet", "schedule", "data")
+    assert demo.teacher_images.enabled  # the teacher starts on single frames (stop 27)
+    recipe = ("teacher_training", "teacher_images", "teacher_top", "unet", "schedule", "data")
     assert dataclasses.replace(demo, **{k: getattr(Config(), k) for k in recipe}) == Config().validate()
     assert dataclasses.replace(demo.unet, prediction="epsilon", temporal_frame_position=False,
                                temporal_frame_position_init=Config().unet.temporal_frame_position_init,
@@ -76,6 +77,8 @@ def test_overrides_are_typed_json():
         ("unet.context_dim=512", "unet.context_dim (512) must equal text.embed_dim (384)"),
         ("geometry.height=66", "geometry.height/width (66x64) must be divisible by the VAE factor 4"),
         ("teacher_training.steps=0", "teacher_training.steps must be positive"),
+        ("teacher_images.image_batch_size=0", "teacher_images.image_batch_size must be positive when"),
+        ("teacher_images.steps=0", "teacher_images.steps must be positive"),
         ("teacher_training.keep_every=-250", "teacher_training.keep_every must be 0 (rotate everything)"),
         ("unet", "must look like section.key=value"),
     ],

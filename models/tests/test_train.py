@@ -248,6 +248,16 @@ def test_teacher_top_stage_overrides_only_its_keys():
     assert all(getattr(top.teacher_training, k) == getattr(cfg.teacher_training, k) for k in kept)
     assert top.unet == cfg.unet and top.data == cfg.data
     assert cfg.teacher_training.top_band_motions == []  # the first stage sees every clip at the top
+
+
+def test_image_stage_trains_frames_alone_with_the_first_stages_objective():
+    cfg = resolve_config("demo")
+    images = cfg.teacher_images.apply(cfg).teacher_training
+    assert images.batch_size == 0 and images.image_batch_size == cfg.teacher_images.image_batch_size > 0
+    assert images.steps == cfg.teacher_images.steps
+    kept = ("lr", "ema_decay", "multiscale_noise", "high_noise_share", "snr_weight_floor", "text_dropout", "seed")
+    assert all(getattr(images, k) == getattr(cfg.teacher_training, k) for k in kept)
+    assert cfg.teacher_training.image_batch_size == 0  # the clip stages see clips only
     # A bad second-stage value fails at once, naming its section, not after the first stage's training.
     with pytest.raises(ConfigError, match=r"teacher_top.top_band_motions: unknown motions \['sideways'\]"):
         resolve_config("demo", overrides=['teacher_top.top_band_motions=["sideways"]'])

@@ -91,28 +91,43 @@ def test_resume_refuses_a_different_model(setup, tmp_path: Path):
     assert (tmp_path / "final" / "model.safetensors").is_file()
 
 
-def test_make_demo_base_regrows_the_second_stage_when_the_first_grows(tmp_path: Path):
+def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
     from t2v_turbo.cli import main
 
     out = tmp_path / "demo"
     base = ["make-demo-base", "--preset", "micro", "--out", str(out), "--skip-eval",
+            "--set", "teacher_images.enabled=true", "--set", "teacher_images.steps=3",
+            "--set", "teacher_images.image_batch_size=2",
             "--set", "teacher_top.enabled=true", "--set", "teacher_top.steps=2",
             "--set", "teacher_top.top_band_motions=[]"]
 
-    def grown_from(top: str = "teacher-top") -> int:
-        return json.loads((out / top / "final" / "meta.json").read_text())["extras"]["initialised_from_step"]
+    def meta(stage: str) -> dict:
+        return json.loads((out / stage / "final" / "meta.json").read_text())
+
+    def grown_from(stage: str = "teacher-top") -> int:
+        return meta(stage)["extras"]["initialised_from_step"]
 
     assert main(base) == 0
-    assert grown_from() == 6
+    # images (3 steps, frames only) -> teacher (6 clip steps) -> teacher-top (2), one latent cache
+    assert meta("images")["step"] == 3 and "initialised_from" not in meta("images")["extras"]
+    assert json.loads((out / "images" / "final" / "config.json").read_text())["teacher_training"]["batch_size"] == 0
+    assert grown_from("teacher") == 3 and grown_from() == 6
+    assert (out / "cache").is_dir() and not (out / "teacher" / "cache").exists()
     timings = out / "timings.json"
+    assert {"vae_s", "images_s", "teacher_s", "teacher_top_s"} <= json.loads(timings.read_text()).keys()
     timings.write_text(json.dumps(json.loads(timings.read_text()) | {"teacher_top_s": 1e6}))
     # A longer first stage (--resume, more steps) makes the old second stage stale: it is set aside, not kept.
     assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
     assert grown_from() == 8
     assert grown_from("teacher-top.stale-1") == 6
+    assert not (out / "teacher.stale-1").exists() and not (out / "images.stale-1").exists()
     assert json.loads(timings.read_text())["teacher_top_s"] < 1e6  # the stage set aside no longer counts
     # Resuming a finished run again changes nothing.
     before = (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns
     assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
     assert (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns == before
     assert not (out / "teacher-top.stale-2").exists()
+    # A longer image stage makes both later stages stale; they grow again, each from the new stage before it.
+    assert main([*base, "--resume", "--set", "teacher_training.steps=8", "--set", "teacher_images.steps=4"]) == 0
+    assert meta("images")["step"] == 4 and grown_from("teacher") == 4 and grown_from() == 8
+    assert grown_from("teacher.stale-1") == 3 and grown_from("teacher-top.stale-2") == 8

@@ -264,36 +264,40 @@ def _make_demo_base(args) -> int:
         vae_final = train_vae(cfg, root / "vae", resume)
         timings["vae_s"] = timings.get("vae_s", 0.0) * bool(args.resume) + time.time() - t0
 
-    t0 = time.time()
-    teacher_final = root / "teacher" / "final"
-    base_trained_now = not (args.resume and _finished(teacher_final, cfg.teacher_training.steps))
-    if not base_trained_now:
-        print(f"[teacher] already trained: {teacher_final}")
-    else:
-        teacher_final = train_teacher(cfg, root / "teacher", vae_final, resume)
-        timings["teacher_s"] = timings.get("teacher_s", 0.0) * bool(args.resume) + time.time() - t0
-
-    if cfg.teacher_top.enabled:  # the second stage: the top of the schedule learns the motion words
+    # The teacher's stages, each grown from the one before: single frames (optional), the first
+    # stage on clips, the second on the top of the schedule (optional). All share one latent cache.
+    stages = [(name, stage_cfg) for name, stage_cfg, on in (
+        ("images", cfg.teacher_images.apply(cfg) if cfg.teacher_images.enabled else None, cfg.teacher_images.enabled),
+        ("teacher", cfg, True),
+        ("teacher-top", cfg.teacher_top.apply(cfg) if cfg.teacher_top.enabled else None, cfg.teacher_top.enabled),
+    ) if on]
+    cache_dir = root / "cache"
+    if (root / "teacher" / "cache").is_dir() and not cache_dir.exists():  # where runs before stop 28 kept it
+        (root / "teacher" / "cache").rename(cache_dir)
+    teacher_final: Path | None = None
+    previous_trained_now = False
+    for name, stage_cfg in stages:
         t0 = time.time()
-        top_cfg = cfg.teacher_top.apply(cfg)
-        if args.resume and _set_aside_if_stale(root / "teacher-top", teacher_final, base_trained_now):
-            timings.pop("teacher_top_s", None)  # the time went into the stage set aside, not this one
-        top_final = root / "teacher-top" / "final"
-        if args.resume and _finished(top_final, top_cfg.teacher_training.steps):
-            print(f"[teacher-top] already trained: {top_final}")
+        key = f"{name.replace('-', '_')}_s"
+        stage_dir = root / name
+        if args.resume and teacher_final is not None and _set_aside_if_stale(
+                stage_dir, teacher_final, previous_trained_now):
+            timings.pop(key, None)  # the time went into the stage set aside, not this one
+        final = stage_dir / "final"
+        previous_trained_now = not (args.resume and _finished(final, stage_cfg.teacher_training.steps))
+        if not previous_trained_now:
+            print(f"[{name}] already trained: {final}")
         else:
-            top_final = train_teacher(top_cfg, root / "teacher-top", vae_final, resume,
-                                      init=teacher_final, cache_dir=root / "teacher" / "cache")
-            timings["teacher_top_s"] = timings.get("teacher_top_s", 0.0) * bool(args.resume) + time.time() - t0
-        teacher_final = top_final
+            final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final, cache_dir=cache_dir)
+            timings[key] = timings.get(key, 0.0) * bool(args.resume) + time.time() - t0
+        teacher_final = final
 
     if not args.skip_eval:
         from .evaluate import evaluate_teacher
 
         t0 = time.time()
         evaluate_teacher(
-            teacher_final, root / "eval", runs={"vae": root / "vae", "teacher": root / "teacher"}
-            | ({"teacher-top": root / "teacher-top"} if cfg.teacher_top.enabled else {}),
+            teacher_final, root / "eval", runs={"vae": root / "vae"} | {name: root / name for name, _ in stages},
         )
         timings["eval_s"] = time.time() - t0
     timings_path.write_text(json.dumps(timings, indent=2))
@@ -304,24 +308,28 @@ def _make_demo_base(args) -> int:
 
 
 def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool) -> bool:
-    """Move a second stage grown from another first stage to <top_dir>.stale-N, so that resuming
-    (say, after raising teacher_training.steps) retrains it on the new base instead of keeping it.
-    True when it moved one."""
+    """Move a stage grown from another version of the stage before it to <top_dir>.stale-N, so that
+    resuming (say, after raising teacher_training.steps) retrains it on the new base instead of keeping
+    it. True when it moved one."""
     from .train import checkpoint as ckpt
     from .train.teacher import weights_step
 
     latest = (ckpt.list_checkpoints(top_dir) or [top_dir / "final"])[-1]
     if not (latest / "meta.json").is_file():
         return False
-    grown_from = json.loads((latest / "meta.json").read_text()).get("extras", {}).get("initialised_from_step")
+    extras = json.loads((latest / "meta.json").read_text()).get("extras", {})
+    grown_from = extras.get("initialised_from_step")
     base_step = weights_step(base_final)
-    if not base_trained_now and grown_from in (None, base_step):
+    # A stage trained from nothing is stale too: a stage before it has been enabled since.
+    if not base_trained_now and "initialised_from" in extras and grown_from in (None, base_step):
         return False
     n = 1 + sum(1 for _ in top_dir.parent.glob(f"{top_dir.name}.stale-*"))
     aside = top_dir.with_name(f"{top_dir.name}.stale-{n}")
     top_dir.rename(aside)
-    print(f"[teacher-top] {top_dir} grew from the first stage at step {grown_from}, which is now at step "
-          f"{base_step}: moved to {aside}; the second stage starts again", flush=True)
+    origin = (f"{base_final.parent.name} at step {grown_from}" if "initialised_from" in extras
+              else "nothing")
+    print(f"[{top_dir.name}] {top_dir} grew from {origin}, and {base_final.parent.name} is now at step "
+          f"{base_step}: moved to {aside}; this stage starts again", flush=True)
     return True
 
 

@@ -215,6 +215,25 @@ class TeacherTrainingConfig(TrainingConfig):
 
 
 @dataclass
+class TeacherImagesConfig:
+    """make-demo-base's image stage, before the first: the teacher trained from nothing on single frames
+    of the cached clips alone (teacher_training with batch_size 0 and these values) through the spatial
+    layers, each frame with its own caption, t and noise; the first stage then starts from its weights.
+    64 frames show 64 objects a step where a clip batch shows 8, for a third of a clip step's compute:
+    3,000 such steps stood in for 8,000 clip steps of the first stage (docs/COMPANION.md, stop 27)."""
+
+    enabled: bool = False
+    steps: int = 3000
+    image_batch_size: int = 64
+
+    def apply(self, cfg: Config) -> Config:
+        """The image stage's config: `cfg` with an image-only teacher_training."""
+        tt = dataclasses.replace(cfg.teacher_training, steps=self.steps, batch_size=0,
+                                 image_batch_size=self.image_batch_size)
+        return dataclasses.replace(cfg, teacher_training=tt).validate()
+
+
+@dataclass
 class TeacherTopConfig:
     """make-demo-base's second teacher stage: the trained teacher continued with these teacher_training
     values (the rest kept) into <out>/teacher-top, which becomes the demo teacher. The first stage
@@ -262,6 +281,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     vae_training: VAETrainingConfig = field(default_factory=VAETrainingConfig)
     teacher_training: TeacherTrainingConfig = field(default_factory=TeacherTrainingConfig)
+    teacher_images: TeacherImagesConfig = field(default_factory=TeacherImagesConfig)
     teacher_top: TeacherTopConfig = field(default_factory=TeacherTopConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -365,6 +385,9 @@ class Config:
             except ValueError as err:
                 raise ConfigError(f"schedule.{err}") from None
         self._check_teacher_training(self.teacher_training, "teacher_training")
+        if self.teacher_images.enabled and self.teacher_images.image_batch_size <= 0:
+            raise ConfigError("teacher_images.image_batch_size must be positive when teacher_images.enabled, "
+                              f"got {self.teacher_images.image_batch_size}")
         if self.teacher_top.enabled:  # caught now, not after the first stage's hour of training
             top = dataclasses.asdict(self.teacher_top)
             del top["enabled"]
@@ -415,11 +438,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "schedule": {"terminal_abar": 1e-6},
         # A fifth of t from [800, 1000), not half: the mid-schedule x0 error is lower at every step
         # measured (0.138 vs 0.16 at 3,000, 0.093 vs 0.132 at 6,000) and samples find the colour more
-        # often (COMPANION.md, stops 21-22). 10,000 + 2,000 steps is the shortest run measured whose
-        # samples move the object the asked way (16 of the 22 held-out clips whose colour is found,
-        # stop 24); 3,000 + 1,000, and 8,000 + 2,000 at share 0.5, did not (5 of 11, 6 of 16).
+        # often (COMPANION.md, stops 21-22). 3,000 steps of single frames, then 2,000 + 2,000 clip steps
+        # (~100 min) move the object the asked way as 10,000 + 2,000 clip steps (~4 h) do: 17 of the 25
+        # held-out clips whose colour is found, against 16 of 22 (stops 24, 27); 3,000 + 1,000 clip steps
+        # alone, and 8,000 + 2,000 at share 0.5, did not (5 of 11, 6 of 16).
         "teacher_training": {"multiscale_noise": 0.8, "high_noise_share": 0.2, "snr_weight_floor": 1.0,
-                             "steps": 10000},
+                             "steps": 2000},
+        "teacher_images": {"enabled": True, "steps": 3000, "image_batch_size": 64},
         "teacher_top": {"enabled": True, "steps": 2000},
     },
     # Trains in seconds: tests only. 4 frames of 16x16 px -> a 4x4x4x4 latent.

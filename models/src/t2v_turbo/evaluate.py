@@ -297,9 +297,10 @@ def plot_losses(runs: dict[str, Path], path: Path) -> Path | None:
     for name, run in runs.items():
         acc = EventAccumulator(str(Path(run) / "tb"))
         acc.Reload()
-        tag = f"{name}/loss"
-        if tag in acc.Tags().get("scalars", []):
-            events = acc.Scalars(tag)
+        # Tagged by the stage's kind ("teacher/loss" in every teacher stage), not by the folder's name.
+        tags = [t for t in acc.Tags().get("scalars", []) if t.endswith("/loss")]
+        if tags:
+            events = acc.Scalars(tags[0])
             series[name] = (np.array([e.step for e in events]), np.array([e.value for e in events]))
     if not series:
         return None
