@@ -266,26 +266,22 @@ def _make_demo_base(args) -> int:
 
     # The teacher's stages, each grown from the one before: single frames (optional), the first
     # stage on clips, the second on the top of the schedule (optional). All share one latent cache.
-    stages = [(name, stage_cfg) for name, stage_cfg, on in (
-        ("images", cfg.teacher_images.apply(cfg) if cfg.teacher_images.enabled else None, cfg.teacher_images.enabled),
-        ("teacher", cfg, True),
-        ("teacher-top", cfg.teacher_top.apply(cfg) if cfg.teacher_top.enabled else None, cfg.teacher_top.enabled),
-    ) if on]
+    stages = ([("images", cfg.teacher_images.apply(cfg))] if cfg.teacher_images.enabled else []) + [("teacher", cfg)] \
+        + ([("teacher-top", cfg.teacher_top.apply(cfg))] if cfg.teacher_top.enabled else [])
     cache_dir = root / "cache"
     if (root / "teacher" / "cache").is_dir() and not cache_dir.exists():  # where runs before stop 28 kept it
         (root / "teacher" / "cache").rename(cache_dir)
     teacher_final: Path | None = None
-    previous_trained_now = False
+    trained_now = False  # whether the stage before was trained by this call
     for name, stage_cfg in stages:
         t0 = time.time()
         key = f"{name.replace('-', '_')}_s"
         stage_dir = root / name
-        if args.resume and teacher_final is not None and _set_aside_if_stale(
-                stage_dir, teacher_final, previous_trained_now):
+        if args.resume and teacher_final is not None and _set_aside_if_stale(stage_dir, teacher_final, trained_now):
             timings.pop(key, None)  # the time went into the stage set aside, not this one
         final = stage_dir / "final"
-        previous_trained_now = not (args.resume and _finished(final, stage_cfg.teacher_training.steps))
-        if not previous_trained_now:
+        trained_now = not (args.resume and _finished(final, stage_cfg.teacher_training.steps))
+        if not trained_now:
             print(f"[{name}] already trained: {final}")
         else:
             final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final, cache_dir=cache_dir)

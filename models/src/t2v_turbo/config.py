@@ -178,7 +178,7 @@ class VAETrainingConfig(TrainingConfig):
 
 @dataclass
 class TeacherTrainingConfig(TrainingConfig):
-    steps: int = 3000  # 1.07-2.2 s a step at batch 8 on 2 cores (machines vary); the demo preset runs 10,000
+    steps: int = 3000  # 1.07-2.2 s a step at batch 8 on 2 cores (machines vary); demo: 2,000 after images
     batch_size: int = 8  # early in training, more updates beat bigger batches at equal compute
     lr: float = 5e-4  # a small UNet and a short run tolerate a high rate (with warm-up and clipping)
     ema_decay: float = 0.998  # averages the last ~500 steps: a longer window would lag a short run
