@@ -303,14 +303,14 @@ def _make_demo_base(args) -> int:
     return 0
 
 
-def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool) -> bool:
-    """Move a stage grown from another version of the stage before it to <top_dir>.stale-N, so that
+def _set_aside_if_stale(stage_dir: Path, base_final: Path, base_trained_now: bool) -> bool:
+    """Move a stage grown from another version of the stage before it to <stage_dir>.stale-N, so that
     resuming (say, after raising teacher_training.steps) retrains it on the new base instead of keeping
     it. True when it moved one."""
     from .train import checkpoint as ckpt
     from .train.teacher import weights_step
 
-    latest = (ckpt.list_checkpoints(top_dir) or [top_dir / "final"])[-1]
+    latest = (ckpt.list_checkpoints(stage_dir) or [stage_dir / "final"])[-1]
     if not (latest / "meta.json").is_file():
         return False
     extras = json.loads((latest / "meta.json").read_text()).get("extras", {})
@@ -319,12 +319,12 @@ def _set_aside_if_stale(top_dir: Path, base_final: Path, base_trained_now: bool)
     # A stage trained from nothing is stale too: a stage before it has been enabled since.
     if not base_trained_now and "initialised_from" in extras and grown_from in (None, base_step):
         return False
-    n = 1 + sum(1 for _ in top_dir.parent.glob(f"{top_dir.name}.stale-*"))
-    aside = top_dir.with_name(f"{top_dir.name}.stale-{n}")
-    top_dir.rename(aside)
+    n = 1 + sum(1 for _ in stage_dir.parent.glob(f"{stage_dir.name}.stale-*"))
+    aside = stage_dir.with_name(f"{stage_dir.name}.stale-{n}")
+    stage_dir.rename(aside)
     origin = (f"{base_final.parent.name} at step {grown_from}" if "initialised_from" in extras
               else "nothing")
-    print(f"[{top_dir.name}] {top_dir} grew from {origin}, and {base_final.parent.name} is now at step "
+    print(f"[{stage_dir.name}] {stage_dir} grew from {origin}, and {base_final.parent.name} is now at step "
           f"{base_step}: moved to {aside}; this stage starts again", flush=True)
     return True
 
