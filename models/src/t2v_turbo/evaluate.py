@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import EVAL_PROMPTS
-from .data.vocabulary import COLORS, TRANSLATIONS
+from .data.vocabulary import COLORS, TEXT, TRANSLATIONS
 from .eval.shape_check import (
     SHAPE_SEEDS,
     calibrate_shapes,
@@ -211,7 +211,7 @@ def single_object_clips(cfg, split: str, length: int):
     for i in range(len(ds)):
         attrs, *_ = ds.item_attrs(i)
         objs = attrs["objects"]
-        if len(objs) == 1 and not attrs["pan"] and objs[0]["shape"] != "text":
+        if len(objs) == 1 and not attrs["pan"] and objs[0]["shape"] != TEXT:
             yield objs[0], (ds[i]["video"].permute(1, 2, 3, 0).numpy() * 127.5 + 127.5).round().astype(np.uint8)
 
 
