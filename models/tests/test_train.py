@@ -11,7 +11,7 @@ import torch
 
 from t2v_turbo.config import ConfigError, resolve_config
 from t2v_turbo.train import checkpoint as ckpt
-from t2v_turbo.train.loop import Stage, TrainingDiverged, param_groups, train_stage
+from t2v_turbo.train.loop import Stage, TrainingDiverged, lr_factor, param_groups, train_stage
 from t2v_turbo.train.teacher import (
     motion_weighted_mse,
     build_unet,
@@ -318,6 +318,17 @@ def test_lr_scale_moves_the_named_modules_faster_at_any_depth():
     assert moved["model.body.weight"] == pytest.approx(1e-3, rel=1e-3)
     assert moved["model.combine_proj.weight"] == pytest.approx(2e-2, rel=1e-3)
     assert moved["model.combine_proj.bias"] == pytest.approx(2e-2, rel=1e-3)
+
+
+def test_cooldown_falls_linearly_to_the_last_step_and_is_off_by_default():
+    cfg = resolve_config("micro", overrides=["vae_training.steps=10", "vae_training.warmup_steps=2"])
+    assert [lr_factor(cfg.vae_training, s) for s in range(10)] == [0.5] + [1.0] * 9
+    cfg = resolve_config("micro", overrides=["vae_training.steps=10", "vae_training.warmup_steps=2",
+                                             "vae_training.cooldown_steps=4"])
+    factors = [lr_factor(cfg.vae_training, s) for s in range(10)]
+    assert factors == pytest.approx([0.5, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25])
+    with pytest.raises(ConfigError, match=r"vae_training.cooldown_steps must lie in \[0, steps = 10\]"):
+        resolve_config("micro", overrides=["vae_training.steps=10", "vae_training.cooldown_steps=11"])
 
 
 def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path: Path):

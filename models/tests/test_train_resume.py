@@ -131,3 +131,13 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
     assert main([*base, "--resume", "--set", "teacher_training.steps=8", "--set", "teacher_images.steps=4"]) == 0
     assert meta("images")["step"] == 4 and grown_from("teacher") == 4 and grown_from() == 8
     assert grown_from("teacher.stale-1") == 3 and grown_from("teacher-top.stale-2") == 8
+    # A longer VAE re-encodes the cache: every teacher stage learnt the old latents and starts again,
+    # the image stage from nothing.
+    vae_steps = json.loads((out / "vae" / "final" / "meta.json").read_text())["step"]
+    cache_key = json.loads((out / "cache" / "cache.json").read_text())["key"]
+    assert main([*base, "--resume", "--set", "teacher_training.steps=8", "--set", "teacher_images.steps=4",
+                 "--set", f"vae_training.steps={vae_steps + 2}"]) == 0
+    assert meta("vae")["step"] == vae_steps + 2
+    assert json.loads((out / "cache" / "cache.json").read_text())["key"] != cache_key
+    assert "initialised_from" not in meta("images")["extras"] and meta("images.stale-1")["step"] == 4
+    assert grown_from("teacher") == 4 and grown_from("teacher.stale-2") == 4 and grown_from("teacher-top.stale-3") == 8

@@ -250,19 +250,25 @@ def _make_demo_base(args) -> int:
     root.mkdir(parents=True, exist_ok=True)
     resume = "latest" if args.resume else None
     timings_path = root / "timings.json"
-    # Wall time per stage; a resumed invocation keeps the times of stages it finds finished.
+    # Wall time per stage; a resumed invocation keeps the times of stages it finds finished. Written
+    # after every stage, so that an interrupted call keeps the stages it finished.
     timings: dict[str, float] = (
         json.loads(timings_path.read_text()) if args.resume and timings_path.is_file() else {}
     )
+
+    def add_time(key: str, started: float) -> None:
+        timings[key] = timings.get(key, 0.0) * bool(args.resume) + time.time() - started
+        timings_path.write_text(json.dumps(timings, indent=2))
     print(f"make-demo-base: preset {args.preset}; everything goes under {root.resolve()}", flush=True)
 
     t0 = time.time()
     vae_final = root / "vae" / "final"
-    if args.resume and _finished(vae_final, cfg.vae_training.steps, needs="latent_scale"):
+    vae_trained_now = not (args.resume and _finished(vae_final, cfg.vae_training.steps, needs="latent_scale"))
+    if not vae_trained_now:
         print(f"[vae] already trained: {vae_final}")
     else:
         vae_final = train_vae(cfg, root / "vae", resume)
-        timings["vae_s"] = timings.get("vae_s", 0.0) * bool(args.resume) + time.time() - t0
+        add_time("vae_s", t0)
 
     # The teacher's stages, each grown from the one before: single frames (optional), the first
     # stage on clips, the second on the top of the schedule (optional). All share one latent cache.
@@ -272,12 +278,15 @@ def _make_demo_base(args) -> int:
     if (root / "teacher" / "cache").is_dir() and not cache_dir.exists():  # where runs before stop 28 kept it
         (root / "teacher" / "cache").rename(cache_dir)
     teacher_final: Path | None = None
-    trained_now = False  # whether the stage before was trained by this call
+    # Whether the stage before was trained by this call: a VAE trained (grown) now re-encodes the cache,
+    # so a teacher stage trained on the old latents is set aside like one grown from an older stage.
+    trained_now = vae_trained_now
     for name, stage_cfg in stages:
         t0 = time.time()
         key = f"{name.replace('-', '_')}_s"
         stage_dir = root / name
-        if args.resume and teacher_final is not None and _set_aside_if_stale(stage_dir, teacher_final, trained_now):
+        base = vae_final if teacher_final is None else teacher_final
+        if args.resume and _set_aside_if_stale(stage_dir, base, trained_now, first=teacher_final is None):
             timings.pop(key, None)  # the time went into the stage set aside, not this one
         final = stage_dir / "final"
         trained_now = not (args.resume and _finished(final, stage_cfg.teacher_training.steps))
@@ -285,7 +294,7 @@ def _make_demo_base(args) -> int:
             print(f"[{name}] already trained: {final}")
         else:
             final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final, cache_dir=cache_dir)
-            timings[key] = timings.get(key, 0.0) * bool(args.resume) + time.time() - t0
+            add_time(key, t0)
         teacher_final = final
 
     if not args.skip_eval:
@@ -295,7 +304,8 @@ def _make_demo_base(args) -> int:
         evaluate_teacher(
             teacher_final, root / "eval", runs={"vae": root / "vae"} | {name: root / name for name, _ in stages},
         )
-        timings["eval_s"] = time.time() - t0
+        timings.pop("eval_s", None)  # an evaluation's time is its own, not added to an earlier one's
+        add_time("eval_s", t0)
     timings_path.write_text(json.dumps(timings, indent=2))
     print(
         f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}"
@@ -303,10 +313,11 @@ def _make_demo_base(args) -> int:
     return 0
 
 
-def _set_aside_if_stale(stage_dir: Path, base_final: Path, base_trained_now: bool) -> bool:
+def _set_aside_if_stale(stage_dir: Path, base_final: Path, base_trained_now: bool, first: bool = False) -> bool:
     """Move a stage grown from another version of the stage before it to <stage_dir>.stale-N, so that
     resuming (say, after raising teacher_training.steps) retrains it on the new base instead of keeping
-    it. True when it moved one."""
+    it. The first teacher stage's base is the VAE, whose latents it learnt: it is stale only when the VAE
+    was trained by this call. True when it moved one."""
     from .train import checkpoint as ckpt
     from .train.teacher import weights_step
 
@@ -317,13 +328,13 @@ def _set_aside_if_stale(stage_dir: Path, base_final: Path, base_trained_now: boo
     grown_from = extras.get("initialised_from_step")
     base_step = weights_step(base_final)
     # A stage trained from nothing is stale too: a stage before it has been enabled since.
-    if not base_trained_now and "initialised_from" in extras and grown_from in (None, base_step):
+    if not base_trained_now and (first or "initialised_from" in extras and grown_from in (None, base_step)):
         return False
     n = 1 + sum(1 for _ in stage_dir.parent.glob(f"{stage_dir.name}.stale-*"))
     aside = stage_dir.with_name(f"{stage_dir.name}.stale-{n}")
     stage_dir.rename(aside)
     origin = (f"{base_final.parent.name} at step {grown_from}" if "initialised_from" in extras
-              else "nothing")
+              else "the VAE's earlier latents" if first else "nothing")
     print(f"[{stage_dir.name}] {stage_dir} grew from {origin}, and {base_final.parent.name} is now at step "
           f"{base_step}: moved to {aside}; this stage starts again", flush=True)
     return True

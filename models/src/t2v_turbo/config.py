@@ -144,6 +144,9 @@ class TrainingConfig:
     batch_size: int = 8
     lr: float = 2e-4
     warmup_steps: int = 50  # linear warm-up, then constant: short runs have no time to decay
+    # The rate falls linearly to 0 over the last N steps (0 = constant to the end). A run with a
+    # cool-down is not grown by --resume with more steps: its later steps would start from a low rate.
+    cooldown_steps: int = 0
     weight_decay: float = 0.0
     adam_beta2: float = 0.999
     grad_clip: float = 1.0  # the paper's value
@@ -333,7 +336,8 @@ class Config:
             raise ConfigError(
                 f"unet.context_dim ({self.unet.context_dim}) must equal text.embed_dim ({self.text.embed_dim})"
             )
-        for key, value in _flatten(self.to_dict()).items():
+        flat = _flatten(self.to_dict())
+        for key, value in flat.items():
             number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
             positive = (
                 "steps",
@@ -358,6 +362,10 @@ class Config:
                                      if key == "teacher_training.batch_size" else ""))
             if key.split(".")[-1] == "keep_every":
                 check_keep_every(key, value)
+            if key.endswith(".cooldown_steps"):
+                steps = flat[key.removesuffix("cooldown_steps") + "steps"]
+                if not 0 <= value <= steps:
+                    raise ConfigError(f"{key} must lie in [0, steps = {steps}], got {value}")
         crop = self.vae_training.crop
         if crop and (crop > min(g.height, g.width) or crop % f):
             raise ConfigError(

@@ -13,6 +13,7 @@ rank drawing its own slice of every global batch.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -102,6 +103,15 @@ def param_groups(named: list[tuple[str, nn.Parameter]], lr: float, lr_scale: dic
     return [{"params": ps, "lr": lr * s} for s, ps in sorted(by_scale.items())]
 
 
+def lr_factor(tcfg: TrainingConfig, step: int) -> float:
+    """The learning rate's multiplier at `step`: a linear warm-up, then 1, then a linear fall to 0 over the
+    last `cooldown_steps` (the last step trains at 1 / cooldown_steps of the rate, not 0)."""
+    warm = min(1.0, (step + 1) / max(1, tcfg.warmup_steps))
+    if tcfg.cooldown_steps <= 0:
+        return warm
+    return min(warm, (tcfg.steps - step) / tcfg.cooldown_steps)
+
+
 class EMA:
     """Exponential moving average of the weights, with the usual warm-up min(d, (1 + n) / (10 + n))."""
 
@@ -157,9 +167,7 @@ def train_stage(
         param_groups(named, tcfg.lr, stage.lr_scale), lr=tcfg.lr, betas=(0.9, tcfg.adam_beta2),
         weight_decay=tcfg.weight_decay,
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / max(1, tcfg.warmup_steps))
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, functools.partial(lr_factor, tcfg))
     ddp_model, optimizer = accelerator.prepare(model, optimizer)
     if train_state is not None:
         optimizer.load_state_dict(train_state["optimizer"])
