@@ -89,12 +89,16 @@ def test_bad_overrides_name_the_key(override, message):
     assert message in str(e.value)
 
 
-def test_post_training_keep_every_is_checked_in_every_stage():
+def test_post_training_schedule_keys_are_checked_in_every_stage():
     from t2v_turbo.train.post_config import resolve_post_config
 
     for key in ("distill.training.keep_every", "rewards.quality.training.keep_every"):
         with pytest.raises(ConfigError, match=f"{key} must be 0"):
             resolve_post_config("micro", overrides=[f"{key}=-1"])
+    for stage in ("distill.training", "rewards.video_text.training"):
+        message = rf"{stage}.cooldown_steps must lie in \[0, steps = \d+\], got 99999"
+        with pytest.raises(ConfigError, match=message):
+            resolve_post_config("micro", overrides=[f"{stage}.cooldown_steps=99999"])
     assert resolve_post_config("micro", overrides=["distill.training.keep_every=100"]).distill.training.keep_every == 100
     with pytest.raises(ConfigError, match="distill.cond_lr_scale must be positive, got 0"):
         resolve_post_config("micro", overrides=["distill.cond_lr_scale=0"])

@@ -256,8 +256,8 @@ def _make_demo_base(args) -> int:
         json.loads(timings_path.read_text()) if args.resume and timings_path.is_file() else {}
     )
 
-    def add_time(key: str, started: float) -> None:
-        timings[key] = timings.get(key, 0.0) * bool(args.resume) + time.time() - started
+    def add_time(key: str, started: float, accumulate: bool = True) -> None:
+        timings[key] = timings.get(key, 0.0) * (accumulate and args.resume) + time.time() - started
         timings_path.write_text(json.dumps(timings, indent=2))
     print(f"make-demo-base: preset {args.preset}; everything goes under {root.resolve()}", flush=True)
 
@@ -304,8 +304,7 @@ def _make_demo_base(args) -> int:
         evaluate_teacher(
             teacher_final, root / "eval", runs={"vae": root / "vae"} | {name: root / name for name, _ in stages},
         )
-        timings.pop("eval_s", None)  # an evaluation's time is its own, not added to an earlier one's
-        add_time("eval_s", t0)
+        add_time("eval_s", t0, accumulate=False)  # each evaluation's own time, not added to an earlier one's
     timings_path.write_text(json.dumps(timings, indent=2))
     print(
         f"make-demo-base done in {sum(timings.values()) / 60:.1f} min: VAE {vae_final}, teacher {teacher_final}"

@@ -144,8 +144,8 @@ class TrainingConfig:
     batch_size: int = 8
     lr: float = 2e-4
     warmup_steps: int = 50  # linear warm-up, then constant: short runs have no time to decay
-    # The rate falls linearly to 0 over the last N steps (0 = constant to the end). A run with a
-    # cool-down is not grown by --resume with more steps: its later steps would start from a low rate.
+    # The rate falls linearly to 0 over the last N steps (0 = constant to the end). Growing a cooled
+    # run with --resume and more steps is not exact: the steps that cooled down stay cooled.
     cooldown_steps: int = 0
     weight_decay: float = 0.0
     adam_beta2: float = 0.999
@@ -336,8 +336,7 @@ class Config:
             raise ConfigError(
                 f"unet.context_dim ({self.unet.context_dim}) must equal text.embed_dim ({self.text.embed_dim})"
             )
-        flat = _flatten(self.to_dict())
-        for key, value in flat.items():
+        for key, value in _flatten(self.to_dict()).items():
             number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
             positive = (
                 "steps",
@@ -360,12 +359,8 @@ class Config:
                 raise ConfigError(f"{key} must be positive, got {value}"
                                   + (" (0 only with teacher_training.image_batch_size > 0)"
                                      if key == "teacher_training.batch_size" else ""))
-            if key.split(".")[-1] == "keep_every":
-                check_keep_every(key, value)
-            if key.endswith(".cooldown_steps"):
-                steps = flat[key.removesuffix("cooldown_steps") + "steps"]
-                if not 0 <= value <= steps:
-                    raise ConfigError(f"{key} must lie in [0, steps = {steps}], got {value}")
+        for name in ("vae_training", "teacher_training"):
+            check_training(name, getattr(self, name))
         crop = self.vae_training.crop
         if crop and (crop > min(g.height, g.width) or crop % f):
             raise ConfigError(
@@ -619,10 +614,15 @@ def _merge(base: dict, update: dict, prefix: str) -> None:
             base[key] = value
 
 
-def check_keep_every(key: str, value: int) -> None:
-    """`*.keep_every` of any training stage: 0 or a positive step interval."""
-    if value < 0:
-        raise ConfigError(f"{key} must be 0 (rotate everything) or a step interval, got {value}")
+def check_training(prefix: str, training: TrainingConfig) -> None:
+    """The schedule keys every training stage shares: `keep_every` is 0 or a positive step interval, and
+    a cool-down fits in the stage."""
+    if training.keep_every < 0:
+        raise ConfigError(f"{prefix}.keep_every must be 0 (rotate everything) or a step interval, "
+                          f"got {training.keep_every}")
+    if not 0 <= training.cooldown_steps <= training.steps:
+        raise ConfigError(f"{prefix}.cooldown_steps must lie in [0, steps = {training.steps}], "
+                          f"got {training.cooldown_steps}")
 
 
 def dataclass_section(dotted: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..config import ConfigError, TrainingConfig, _build, check_keep_every
+from ..config import ConfigError, TrainingConfig, _build, check_training
 from ..nets.rewards import RewardNetConfig
 from .reward_data import IMAGE_LABELS, VIDEO_LABELS, label_count
 
@@ -200,7 +200,7 @@ class PostConfig:
         stages = {f"rewards.{k}.training": getattr(self.rewards, k).training
                   for k in ("image_text", "quality", "video_text")} | {"distill.training": d.training}
         for key, training in stages.items():
-            check_keep_every(f"{key}.keep_every", training.keep_every)
+            check_training(key, training)
         if d.skip <= 0 or d.num_ddim_timesteps <= 0:
             raise ConfigError("distill.skip and distill.num_ddim_timesteps must be positive")
         for key in ("cd_styles", "reward_styles"):
