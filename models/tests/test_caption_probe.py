@@ -20,7 +20,7 @@ from t2v_turbo.eval.caption_probe import (
     x0_error,
 )
 from t2v_turbo.train.teacher import build_unet, load_text_encoder, noise_schedule
-from t2v_turbo.train.vae import build_vae
+from t2v_turbo.train.vae import build_vae, dataset
 
 
 def scene(shape="circle", color="red", motion="right", pan=None, objects=1) -> Scene:
@@ -49,6 +49,24 @@ def test_only_single_shapes_with_a_directed_motion_are_probed():
     assert not probe_scene(scene(shape="text"))  # words have no shape to swap
     assert not probe_scene(scene(pan="left"))
     assert not probe_scene(scene(objects=2))
+
+
+def test_training_probe_clips_are_cached_training_clips_and_held_out_ones_are_not():
+    cfg = resolve_config("micro", overrides=["data.teacher_clips=60"])
+    vae = build_vae(cfg).eval()
+    _, train = probe_clips(cfg, vae, 1.0, count=3, split="train")
+    _, held_out = probe_clips(cfg, vae, 1.0, count=3, split="val")
+    ds = dataset(cfg, "train", degrade_prob=0.0)
+    scenes = [Scene.from_dict(ds.item_attrs(i)[0]) for i in range(60)]
+    cached = {s.content_key() for s in scenes}
+    assert len(train) == 3 and all(s.content_key() in cached for s in train)
+    assert len(held_out) == 3 and not any(s.content_key() in cached for s in held_out)
+    # A cache that holds no probe-able clip: the first one lies just past it.
+    first = next(i for i, s in enumerate(scenes) if probe_scene(s))
+    assert first > 0
+    too_few = resolve_config("micro", overrides=[f"data.teacher_clips={first}"])
+    with pytest.raises(ValueError, match="no clip of the train split can be probed"):
+        probe_clips(too_few, vae, 1.0, split="train")
 
 
 @pytest.fixture(scope="module")

@@ -346,7 +346,15 @@ def evaluate_teacher(
     import torch
 
     from .data.captions import short_caption
-    from .eval.caption_probe import caption_probe, format_probe, layout_leak, probe_clips, x0_error
+    from .eval.caption_probe import (
+        PROBE_TIMESTEPS,
+        caption_probe,
+        format_probe,
+        layout_leak,
+        probe_clips,
+        training_clip_probe,
+        x0_error,
+    )
     from .sample import sample_videos, to_uint8, write_grid, write_mp4
     from .train.teacher import load_teacher, load_text_encoder, noise_schedule
     from .train.vae import load_vae
@@ -407,16 +415,20 @@ def evaluate_teacher(
             (out / f"{name}.json").write_text(json.dumps(summary, indent=2))
             return summary
     latents, scenes = probe_clips(cfg, vae, scale)
-    fps = torch.full((latents.shape[0],), float(cfg.geometry.fps))
     abar, multiscale = noise_schedule(cfg).alphas_cumprod_torch(), cfg.teacher_training.multiscale_noise
 
     def denoise(z, t, c):  # (B, C, T, h, w), (B,), (B, L, D) -> eps
-        return unet(z, t, c, fps)
+        return unet(z, t, c, torch.full((z.shape[0],), float(cfg.geometry.fps)))
 
     probe = caption_probe(denoise, lambda texts: encoder.encode(texts)[0].float(), latents, scenes, abar,
                           multiscale=multiscale)
     print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
           flush=True)
+    memorised = training_clip_probe(cfg, vae, scale, denoise, lambda texts: encoder.encode(texts)[0].float(), abar,
+                                    multiscale)
+    print(f"[eval] the same on {memorised['clips']} training clips: {format_probe(memorised['caption_probe'])}; "
+          f"x0 error at t=500/800/950: " + " / ".join(f"{memorised['x0_error'][f't={t}']:.3f}" for t in PROBE_TIMESTEPS)
+          + " (a word read here and not on held-out clips is memorised, not learnt)", flush=True)
     empty = encoder.encode([""])[0].float()
     leaks = [layout_leak(denoise, empty, latents, abar, timestep=t, multiscale=multiscale) for t in LEAK_TIMESTEPS]
     for leak in leaks:
@@ -428,14 +440,15 @@ def evaluate_teacher(
     errors = x0_error(denoise, captions, latents, abar, multiscale=multiscale)
     print("[eval] x0 error with the true caption, " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
           + " (predicting the mean latent)", flush=True)
-    drift = top_drift(lambda z, t, c: unet(z, t, c, torch.full((z.shape[0],), float(cfg.geometry.fps))),
+    drift = top_drift(denoise,
                       lambda z: vae.decode(z / scale), lambda texts: encoder.encode(texts)[0].float(), abar,
                       cfg.latent_shape)
     print(f"[eval] x0 from pure noise at t={drift['t']}: the object moves {drift['px']:+.2f} ± {drift['se']:.2f} "
           f"px the asked way ({drift['clips']} clips; only the caption can place it there)", flush=True)
     if probe_only:
         out.mkdir(parents=True, exist_ok=True)
-        summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe, "layout_leak": leak,
+        summary = {"teacher": str(Path(teacher).resolve()), "caption_probe": probe,
+                   "training_clip_probe": memorised, "layout_leak": leak,
                    "layout_leak_by_t": leaks, "x0_error": errors, "top_drift": drift,
                    "probe_clips": len(scenes)}
         (out / "probe.json").write_text(json.dumps(summary, indent=2))
@@ -490,6 +503,7 @@ def evaluate_teacher(
         "checks_on_ground_truth": calibrate(cfg) | ({"shape_accuracy": model["ground_truth_accuracy"]} if model else {}),
         "shape_model": {k: model[k] for k in ("centres", "spread")} if model else None,
         "caption_probe": probe,
+        "training_clip_probe": memorised,
         "layout_leak": leak,
         "layout_leak_by_t": leaks,
         "x0_error": errors,

@@ -100,13 +100,19 @@ def caption_probe(
 
 
 def probe_clips(cfg, vae, latent_scale: float, count: int = 24, split: str = "val") -> tuple[torch.Tensor, list[Scene]]:
-    """The first `count` clean held-out clips that probe_scene accepts: latents (N, C, T, h, w), scenes."""
+    """The first `count` clean clips of `split` that probe_scene accepts: latents (N, C, T, h, w), scenes.
+
+    split "val": held-out clips. split "train": clips the teacher trained on, from the first
+    data.teacher_clips of the train split that its cache holds; a probe that reads a word on these and not
+    on held-out clips has memorised the training clips rather than learnt the word. Fewer than `count`
+    where the cache holds fewer.
+    """
     from ..data.render import render_clip
     from ..train.vae import dataset
 
     ds = dataset(cfg, split, degrade_prob=0.0)
     scenes, videos = [], []
-    for index in range(len(ds)):
+    for index in range(cfg.data.teacher_clips if split == "train" else len(ds)):
         attrs, *_ = ds.item_attrs(index)
         scene = Scene.from_dict(attrs)
         if not probe_scene(scene):
@@ -116,6 +122,8 @@ def probe_clips(cfg, vae, latent_scale: float, count: int = 24, split: str = "va
         scenes.append(scene)
         if len(scenes) == count:
             break
+    if not scenes:
+        raise ValueError(f"no clip of the {split} split can be probed (one shape, a directed motion, no pan)")
     with torch.no_grad():
         latents = vae.encode(torch.stack(videos)) * latent_scale  # (N, C, T, h, w)
     return latents, scenes
@@ -192,6 +200,22 @@ def x0_error(
         out[f"t={t}"] = float((x0_hat - latents).pow(2).mean())
     out["mean"] = float((latents - latents.mean(dim=(0, 2, 3, 4), keepdim=True)).pow(2).mean())
     return out
+
+
+def training_clip_probe(cfg, vae, latent_scale: float, denoiser, encode, abar: torch.Tensor, multiscale: float = 0.0,
+                        count: int = 24) -> dict:
+    """The caption-swap probe and the x0 error on clips the teacher trained on (probe_clips' "train" split).
+
+    Beside the held-out figures this separates a learnt word from a memorised clip: a denoiser that
+    recognises a training clip by its caption loses with a wrong shape word on that clip even if it
+    draws no shape for a new one. encode(captions) -> context (B, L, D).
+    Returns {"clips": N, "caption_probe": ..., "x0_error": ...}.
+    """
+    latents, scenes = probe_clips(cfg, vae, latent_scale, count=count, split="train")
+    context = encode([short_caption(s) for s in scenes])
+    return {"clips": len(scenes),
+            "caption_probe": caption_probe(denoiser, encode, latents, scenes, abar, multiscale=multiscale),
+            "x0_error": x0_error(denoiser, context, latents, abar, timesteps=PROBE_TIMESTEPS, multiscale=multiscale)}
 
 
 def format_probe(probe: dict[str, dict[str, float]]) -> str:
