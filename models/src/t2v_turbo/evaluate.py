@@ -420,29 +420,27 @@ def evaluate_teacher(
     def denoise(z, t, c):  # (B, C, T, h, w), (B,), (B, L, D) -> eps
         return unet(z, t, c, torch.full((z.shape[0],), float(cfg.geometry.fps)))
 
-    probe = caption_probe(denoise, lambda texts: encoder.encode(texts)[0].float(), latents, scenes, abar,
-                          multiscale=multiscale)
+    def encode(texts: list[str]) -> torch.Tensor:  # (B, L, D)
+        return encoder.encode(texts)[0].float()
+
+    probe = caption_probe(denoise, encode, latents, scenes, abar, multiscale=multiscale)
     print(f"[eval] caption-swap probe on {len(scenes)} held-out clips, t=500/800/950: {format_probe(probe)}",
           flush=True)
-    memorised = training_clip_probe(cfg, vae, scale, denoise, lambda texts: encoder.encode(texts)[0].float(), abar,
-                                    multiscale)
+    memorised = training_clip_probe(cfg, vae, scale, denoise, encode, abar, multiscale)
     print(f"[eval] the same on {memorised['clips']} training clips: {format_probe(memorised['caption_probe'])}; "
           f"x0 error at t=500/800/950: " + " / ".join(f"{memorised['x0_error'][f't={t}']:.3f}" for t in PROBE_TIMESTEPS)
           + " (a word read here and not on held-out clips is memorised, not learnt)", flush=True)
-    empty = encoder.encode([""])[0].float()
+    empty = encode([""])
     leaks = [layout_leak(denoise, empty, latents, abar, timestep=t, multiscale=multiscale) for t in LEAK_TIMESTEPS]
     for leak in leaks:
         print(f"[eval] read from z_{leak['t']} with the empty caption (cosine with the clip): whole "
               f"{leak['clip']:.2f}, frame-averaged layout {leak['layout']:.2f}, per-frame motion "
               f"{leak['motion']:.2f}", flush=True)
     leak = leaks[-1]  # t = 999, where sampling starts
-    captions = encoder.encode([short_caption(scene) for scene in scenes])[0].float()
-    errors = x0_error(denoise, captions, latents, abar, multiscale=multiscale)
+    errors = x0_error(denoise, encode([short_caption(scene) for scene in scenes]), latents, abar, multiscale=multiscale)
     print("[eval] x0 error with the true caption, " + ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
           + " (predicting the mean latent)", flush=True)
-    drift = top_drift(denoise,
-                      lambda z: vae.decode(z / scale), lambda texts: encoder.encode(texts)[0].float(), abar,
-                      cfg.latent_shape)
+    drift = top_drift(denoise, lambda z: vae.decode(z / scale), encode, abar, cfg.latent_shape)
     print(f"[eval] x0 from pure noise at t={drift['t']}: the object moves {drift['px']:+.2f} ± {drift['se']:.2f} "
           f"px the asked way ({drift['clips']} clips; only the caption can place it there)", flush=True)
     if probe_only:
