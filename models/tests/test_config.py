@@ -72,6 +72,7 @@ def test_overrides_are_typed_json():
         ("teacher_training.high_noise_share=-0.1", "teacher_training.high_noise_share must lie in [0, 1]"),
         ("data.entry_band=1.5", "data.entry_band must lie in [0, 1]"),
         ("data.object_scale=0", "data.object_scale must lie in (0, 2.0]"),
+        ("data.placement_spread=-0.5", "data.placement_spread must lie in [0, 1]"),
         ("teacher_training.snr_weight_floor=5", "teacher_training.snr_weight_floor must be 0 or lie in (0, min_snr"),
         ("teacher_training.high_noise_from=1000", "teacher_training.high_noise_from must lie in [0, 1000)"),
         ("unet.context_dim=512", "unet.context_dim (512) must equal text.embed_dim (384)"),

@@ -49,6 +49,10 @@ class DataConfig:
     # Multiplies every object's size (data/sampling.py SIZES: shapes 0.11-0.16 of the frame in radius,
     # 4-5 latent cells across at 64x64 f4); larger objects give the teacher's shape features more cells.
     object_scale: float = 1.0
+    # 1: an object starts anywhere that keeps it in frame. Below 1: in that central fraction of the
+    # feasible range on every axis the entry band leaves free (promo clips centre their subject), so at
+    # high noise, where the caption must say what the clip holds, its shape word fixes pixels too
+    placement_spread: float = 1.0
 
 
 @dataclass
@@ -271,7 +275,7 @@ class SamplingConfig:
 
 
 # Data keys added after caches were first written, with their defaults (Config.data_key).
-_LATER_DATA_KEYS = {"object_scale": 1.0}
+_LATER_DATA_KEYS = {"object_scale": 1.0, "placement_spread": 1.0}
 
 
 @dataclass
@@ -366,7 +370,7 @@ class Config:
             raise ConfigError(
                 f"vae_training.crop ({crop}) must be 0 or a multiple of {f} no larger than the frame"
             )
-        for key in ("data.degrade_prob", "data.entry_band", "teacher_training.text_dropout",
+        for key in ("data.degrade_prob", "data.entry_band", "data.placement_spread", "teacher_training.text_dropout",
                     "teacher_training.degrade_prob"):
             v = _lookup(self.to_dict(), key)
             if not 0.0 <= v <= 1.0:

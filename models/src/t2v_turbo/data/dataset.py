@@ -33,6 +33,7 @@ class PromoClips(Dataset):
         caption_mix: dict[str, float] | None = None,
         entry_band: float = 0.0,
         object_scale: float = 1.0,
+        placement_spread: float = 1.0,
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -44,6 +45,8 @@ class PromoClips(Dataset):
             raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
         if not 0.0 < object_scale <= MAX_OBJECT_SCALE:
             raise ValueError(f"object_scale must lie in (0, {MAX_OBJECT_SCALE}], got {object_scale}")
+        if not 0.0 <= placement_spread <= 1.0:
+            raise ValueError(f"placement_spread must lie in [0, 1], got {placement_spread}")
         mix = {"short": 0.5, "dense": 0.5} if caption_mix is None else dict(caption_mix)
         unknown = set(mix) - set(STYLES)
         if unknown:
@@ -55,6 +58,7 @@ class PromoClips(Dataset):
         self.split, self.length, self.seed = split, length, seed
         self.geometry, self.degrade_prob, self.caption_mix = geometry, degrade_prob, mix
         self.entry_band, self.object_scale = entry_band, object_scale  # see sample_scene
+        self.placement_spread = placement_spread
 
     def __len__(self) -> int:
         return self.length
@@ -67,7 +71,8 @@ class PromoClips(Dataset):
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for a PromoClips of length {self.length}")
         rng = self.rng(index)
-        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band, self.object_scale)
+        scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band, self.object_scale,
+                             self.placement_spread)
         style = "short" if rng.random() < self.short_share else "dense"
         return scene.to_dict(), style, short_caption(scene), dense_caption(scene, rng)
 

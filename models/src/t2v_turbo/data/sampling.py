@@ -39,7 +39,7 @@ MAX_TRIES = 200
 
 def sample_scene(
     rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0,
-    entry_band: float = 0.0, object_scale: float = 1.0,
+    entry_band: float = 0.0, object_scale: float = 1.0, placement_spread: float = 1.0,
 ) -> Scene:
     """A random scene of `split` (content disjoint from the other splits).
 
@@ -47,6 +47,9 @@ def sample_scene(
     left/right/up/down starts within that fraction of the frame of the edge it moves away from, so
     that the direction word decides where the object is in every frame, not only how it changes.
     object_scale multiplies every object's size (SIZES).
+    placement_spread: 1 draws a start anywhere in frame; below 1, the first object's start comes from
+    that central fraction of the feasible range on every axis the entry band does not fix, as promo
+    clips centre their subject (a second object goes wherever it fits beside it).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -54,8 +57,10 @@ def sample_scene(
         raise ValueError(f"entry_band must lie in [0, 1], got {entry_band}")
     if not 0.0 < object_scale <= MAX_OBJECT_SCALE:
         raise ValueError(f"object_scale must lie in (0, {MAX_OBJECT_SCALE}], got {object_scale}")
+    if not 0.0 <= placement_spread <= 1.0:
+        raise ValueError(f"placement_spread must lie in [0, 1], got {placement_spread}")
     for _ in range(MAX_TRIES):
-        scene = _draw_content(rng, geometry, entry_band, object_scale)
+        scene = _draw_content(rng, geometry, entry_band, object_scale, placement_spread)
         if scene is None:
             continue
         if split != "test" and any(is_heldout(o.color, o.shape, o.motion) for o in scene.objects):
@@ -76,12 +81,12 @@ def split_of(scene: Scene) -> str:
 
 
 def _draw_content(rng: np.random.Generator, geometry: ClipGeometry, entry_band: float,
-                  object_scale: float) -> Scene | None:
+                  object_scale: float, placement_spread: float) -> Scene | None:
     background = _draw_background(rng)
     pan = str(rng.choice(PANS)) if background.kind == "gradient" and rng.random() < PAN_SHARE else None
     objects: list[SceneObject] = []
     for _ in range(2 if rng.random() < TWO_OBJECTS else 1):
-        obj = _draw_object(rng, geometry, background, pan, objects, entry_band, object_scale)
+        obj = _draw_object(rng, geometry, background, pan, objects, entry_band, object_scale, placement_spread)
         if obj is None:
             return None
         objects.append(obj)
@@ -109,7 +114,7 @@ def _object_colors(background_colors: tuple[str, ...]) -> list[str]:
 
 def _draw_object(
     rng: np.random.Generator, geometry: ClipGeometry, background: Background, pan: str | None,
-    others: list[SceneObject], entry_band: float, object_scale: float,
+    others: list[SceneObject], entry_band: float, object_scale: float, placement_spread: float,
 ) -> SceneObject | None:
     colors = _object_colors(tuple(background.colors))
     if not colors:
@@ -124,7 +129,8 @@ def _draw_object(
     color = str(rng.choice(colors))
     obj = SceneObject(shape, color, motion, speed, (0.5, 0.5), float(size), word)
     for _ in range(20):
-        start = _draw_start(rng, obj, geometry, pan, entry_band)
+        # Only the first object is centred: a second one makes room for it wherever it fits
+        start = _draw_start(rng, obj, geometry, pan, entry_band, 1.0 if others else placement_spread)
         if start is None:
             return None
         obj.start = start
@@ -159,13 +165,14 @@ DIRECTED = {m: (0, dx) if dx else (1, dy) for m, (dx, dy) in TRANSLATIONS.items(
 
 def _draw_start(
     rng: np.random.Generator, obj: SceneObject, geometry: ClipGeometry, pan: str | None,
-    entry_band: float = 0.0,
+    entry_band: float = 0.0, placement_spread: float = 1.0,
 ) -> tuple[float, float] | None:
     """A start centre keeping the object in frame for the whole clip, or None if none exists.
 
     With entry_band > 0, a directed motion's start on its axis is drawn from the band of that width at
-    the end of the feasible range it moves away from (the whole range when narrower). It takes as many
-    random draws as without the band, so the attributes drawn before a start do not change.
+    the end of the feasible range it moves away from (the whole range when narrower). Every other axis
+    draws from the central placement_spread of its range. Either takes as many random draws as the
+    plain draw, so the attributes drawn before a start do not change.
     """
     traj = trajectory(obj, geometry.frames)  # offsets relative to a (0.5, 0.5) start
     pan_dx, pan_dy = pan_offset(pan, geometry.frames)
@@ -182,6 +189,9 @@ def _draw_start(
             return None
         if entry_band > 0 and i == axis:
             lo, hi = (lo, min(hi, lo + entry_band)) if sign > 0 else (max(lo, hi - entry_band), hi)
+        elif placement_spread < 1:
+            mid, half = (lo + hi) / 2, placement_spread * (hi - lo) / 2
+            lo, hi = mid - half, mid + half
         start.append(rng.uniform(lo, hi))
     return float(start[0]), float(start[1])
 

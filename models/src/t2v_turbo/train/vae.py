@@ -52,6 +52,7 @@ def dataset(
         caption_mix=d.caption_mix if caption_mix is None else caption_mix,
         entry_band=d.entry_band,
         object_scale=d.object_scale,
+        placement_spread=d.placement_spread,
     )
 
 
