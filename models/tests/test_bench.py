@@ -142,3 +142,19 @@ def test_the_report_renders_from_the_committed_results(tmp_path):
     pkg = next(iter(browser["packages"].values()))
     engine = summarize([r["e2e"] for r in pkg["backends"]["wasm"]["engine"]])
     assert f"{engine['median']:.0f} ms" in text or f"{engine['median']:.1f} ms" in text
+
+
+def test_the_rendering_row_is_measured_per_batch_and_reported():
+    from t2v_turbo.bench.render import training_section
+    from t2v_turbo.bench.training import rendering_throughput
+
+    row = rendering_throughput(resolve_config("micro"), batches=3, per_batch=2)
+    assert row["batch_seconds"]["n"] == 3
+    low, high = row["wall"]["clips_per_s_range"]
+    assert 0 < low <= row["wall"]["clips_per_s"] <= high
+    native = json.loads((RESULTS / "native.json").read_text())
+    assert "_not measured in this run._" in training_section(native) or "rendering" in native["training"]
+    native["training"]["rendering"] = row
+    text = training_section(native)
+    assert f"**{row['wall']['clips_per_s']:.0f}** clips/s wall-clock" in text
+    assert "median of 3 batches of 2 clips" in text

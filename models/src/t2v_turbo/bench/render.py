@@ -714,6 +714,17 @@ def training_section(native: dict | None) -> str:
         )
     pre = d["motion_precompute"]["seconds_per_draw"]
     sources = "; ".join(f"{k}: {v}" for k, v in d["sources"].items())
+    r = t.get("rendering")  # absent from runs before it was measured
+    rendering = (
+        "Rendering the procedural clips (the one-off cache above): "
+        + (
+            f"{r['label']}: **{r['wall']['clips_per_s']:.0f}** clips/s wall-clock "
+            f"(IQR {r['wall']['clips_per_s_range'][0]:.0f}–{r['wall']['clips_per_s_range'][1]:.0f}), "
+            f"{r['cpu']['clips_per_s']:.0f} per CPU-second, median of {r['batches']} batches of {r['per_batch']} clips."
+            if r
+            else "_not measured in this run._"
+        )
+    )
     return "\n".join(
         [
             "### Training throughput",
@@ -732,6 +743,8 @@ def training_section(native: dict | None) -> str:
                 f"Motion-guidance preprocessing (one gradient draw per clip, `{d['motion_precompute']['reference']}` "
                 f"reference): {ms(_seconds_to_ms(pre))} per draw. Networks: {sources}."
             ),
+            "",
+            rendering,
             "",
             command(native["command"]),
             "",

@@ -293,15 +293,47 @@ def distill_throughput(cfg: Config, teacher_path: Path | None, steps: int, warmu
     }
 
 
+def rendering_throughput(cfg: Config, batches: int = 7, per_batch: int = 30) -> dict[str, Any]:
+    """Clips rendered per second by the procedural dataset (the config's geometry, degradation share
+    and placement, captions included), in batches of `per_batch` distinct clips: wall-clock and
+    CPU-time rates, median and quartiles over the batches. The caches fill this once per run."""
+    from ..train.vae import dataset
+
+    ds = dataset(cfg, "train", length=1 + batches * per_batch)
+    ds[0]  # glyph rasters and caches
+    wall, cpu = [], []
+    for b in range(batches):
+        w0, c0 = time.perf_counter(), time.process_time()
+        for i in range(1 + b * per_batch, 1 + (b + 1) * per_batch):
+            ds[i]
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    g = cfg.geometry
+
+    def rates(seconds: list[float]) -> dict[str, Any]:
+        s = summarize(seconds)
+        return {"clips_per_s": per_batch / s["median"], "clips_per_s_range": [per_batch / s["q3"], per_batch / s["q1"]]}
+
+    return {
+        "label": f"data: render a clip ({g.frames}x{g.height}x{g.width}, degrade_prob {cfg.data.degrade_prob})",
+        "per_batch": per_batch,
+        "batches": batches,
+        "batch_seconds": summarize(wall),
+        "wall": rates(wall),
+        "cpu": rates(cpu),
+    }
+
+
 def training_throughput(
     cfg: Config, teacher_path: Path | None, steps: int = 4, warmup: int = 1, threads: int = 2
 ) -> dict[str, Any]:
-    """Teacher training and distillation rows, at the stage configs' batch sizes."""
+    """Rendering, teacher training and distillation rows, at the stage configs' batch sizes."""
     torch.set_num_threads(threads)
     return {
         "threads": threads,
         "steps_timed": steps,
         "warmup": warmup,
+        "rendering": rendering_throughput(cfg),
         "teacher": {
             "label": "teacher training (denoising loss, Min-SNR)",
             **teacher_throughput(cfg, steps, warmup),
