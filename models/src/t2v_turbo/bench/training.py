@@ -1,5 +1,6 @@
 """Training throughput (clips/s) of the real step functions: teacher training and consistency
-distillation with and without reward feedback and motion guidance.
+distillation with and without reward feedback and motion guidance; and how fast the procedural
+dataset renders the clips that the stages cache.
 
 Each row runs the stage's own batch and loss functions (train/teacher.py, train/distill.py) with its
 configured batch size, AdamW and gradient clipping, as train/loop.py does, minus checkpoints and
@@ -296,7 +297,8 @@ def distill_throughput(cfg: Config, teacher_path: Path | None, steps: int, warmu
 def rendering_throughput(cfg: Config, batches: int = 7, per_batch: int = 30) -> dict[str, Any]:
     """Clips rendered per second by the procedural dataset (the config's geometry, degradation share
     and placement, captions included), in batches of `per_batch` distinct clips: wall-clock and
-    CPU-time rates, median and quartiles over the batches. The caches fill this once per run."""
+    CPU-time rates, median and quartiles over the batches. A stage renders its clip cache once, so
+    this rate sets that one-off cost, not the cost of a step."""
     from ..train.vae import dataset
 
     ds = dataset(cfg, "train", length=1 + batches * per_batch)
