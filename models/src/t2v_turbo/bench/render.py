@@ -716,7 +716,7 @@ def training_section(native: dict | None) -> str:
     sources = "; ".join(f"{k}: {v}" for k, v in d["sources"].items())
     r = t.get("rendering")  # absent from runs before it was measured
     rendering = (
-        "Rendering the procedural clips (the one-off cache above): "
+        "Rendering the procedural clips (each VAE step renders its batch; the teacher stages cache theirs once): "
         + (
             f"{r['label']}: **{r['wall']['clips_per_s']:.0f}** clips/s wall-clock "
             f"(IQR {r['wall']['clips_per_s_range'][0]:.0f}–{r['wall']['clips_per_s_range'][1]:.0f}), "

@@ -297,8 +297,8 @@ def distill_throughput(cfg: Config, teacher_path: Path | None, steps: int, warmu
 def rendering_throughput(cfg: Config, batches: int = 7, per_batch: int = 30) -> dict[str, Any]:
     """Clips rendered per second by the procedural dataset (the config's geometry, degradation share
     and placement, captions included), in batches of `per_batch` distinct clips: wall-clock and
-    CPU-time rates, median and quartiles over the batches. A stage renders its clip cache once, so
-    this rate sets that one-off cost, not the cost of a step."""
+    CPU-time rates, median and quartiles over the batches. The VAE stage renders its batch at every
+    step; the teacher stages render their clip cache once."""
     from ..train.vae import dataset
 
     ds = dataset(cfg, "train", length=1 + batches * per_batch)
