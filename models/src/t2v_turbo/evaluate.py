@@ -6,8 +6,8 @@ The automatic checks read pixels, not captions: each pixel is assigned to the ne
 background) as one compact blob (not pixels scattered through a texture), and that colour's centroid and area over time give the motion: net displacement for
 left/right/up/down, area growth for zooming, no net displacement for still/rotate/bounce. The same
 measurement on rendered ground-truth clips calibrates it (its accuracy there is reported too).
-Shapes are read from the outline of that colour's region (eval/shape_check.py, calibrated the same
-way); a model that draws blobs scores about chance there. The caption-swap probe (eval/caption_probe.py) adds how
+Shapes are read by matching that colour's region against the renderer's outlines (eval/shape_check.py,
+verified the same way); a model that draws blobs scores about chance there. The caption-swap probe (eval/caption_probe.py) adds how
 much the denoiser reads each attribute word, which shows learning before samples follow a word.
 """
 
@@ -24,11 +24,10 @@ from .data import EVAL_PROMPTS
 from .data.vocabulary import COLORS, TEXT, TRANSLATIONS
 from .eval.shape_check import (
     SHAPE_SEEDS,
-    calibrate_shapes,
-    classify_shape,
-    clip_descriptor,
+    clip_shape,
     format_shape_check,
     shape_check,
+    verify_shape_check,
 )
 
 COLOR_RADIUS = 60.0  # RGB distance within which a pixel counts as a named colour
@@ -381,9 +380,10 @@ def evaluate_teacher(
 
     @functools.cache
     def shape_model() -> dict | None:
-        """Calibrated on first use (seconds); None where objects are too small to have outlines."""
+        """The check's accuracy on rendered clips, measured on first use (seconds); None where objects are
+        too small to have outlines."""
         try:
-            return calibrate_shapes(cfg)
+            return verify_shape_check(cfg)
         except ValueError as err:
             print(f"[eval] no shape check: {err}", flush=True)
             return None
@@ -399,7 +399,7 @@ def evaluate_teacher(
             drawn.extend(clips)
             return clips
 
-        check = shape_check(render_kept, model, shape_seeds)
+        check = shape_check(render_kept, shape_seeds)
         first = len(drawn) // max(1, len(shape_seeds))  # the first seed's clips: every shape in every colour
         write_grid(drawn[:first], [f"{r['prompt']}\n[drawn: {r['drawn']}]" for r in check["results"][:first]],
                    out / "grid_shapes.png")
@@ -470,7 +470,7 @@ def evaluate_teacher(
     for i, (p, clip) in enumerate(zip(prompts, clips, strict=True)):
         m = measure_clip(clip, p["color"])
         m["motion_ok"] = bool(m["color_ok"] and motion_ok(p["motion"], m["motion"]))
-        m["shape_drawn"] = classify_shape(clip_descriptor(clip, p["color"]), model) if m["color_ok"] and model else None
+        m["shape_drawn"] = clip_shape(clip, p["color"]) if m["color_ok"] and model else None
         m["shape_ok"] = m["shape_drawn"] == p["shape"]
         slug = p["prompt"].replace(" ", "_")[:48]
         write_mp4(clip, out / "mp4" / f"{i:02d}_{slug}.mp4", cfg.geometry.fps, upscale=4)
