@@ -379,7 +379,7 @@ def evaluate_teacher(
         return {"steps": steps, "guidance": guidance, **check}
 
     @functools.cache
-    def shape_model() -> dict | None:
+    def shape_truth() -> dict | None:
         """The check's accuracy on rendered clips, measured on first use (seconds); None where objects are
         too small to have outlines."""
         try:
@@ -389,8 +389,8 @@ def evaluate_teacher(
             return None
 
     def shapes() -> dict | None:
-        model = shape_model()
-        if model is None:
+        truth = shape_truth()
+        if truth is None:
             return None
         drawn: list[np.ndarray] = []
 
@@ -405,7 +405,7 @@ def evaluate_teacher(
                    out / "grid_shapes.png")
         print(f"[eval] still prompts of every shape, seeds {list(shape_seeds)}, {steps} DDIM steps, w={guidance}: "
               f"{format_shape_check(check)} (the check on rendered clips: "
-              f"{model['ground_truth_accuracy']:.0%} of {model['ground_truth_clips']})", flush=True)
+              f"{truth['ground_truth_accuracy']:.0%} of {truth['ground_truth_clips']})", flush=True)
         return {"steps": steps, "guidance": guidance, **check}
 
     for only, name, check in ((direction_only, "direction", directions), (shape_only, "shape", shapes)):
@@ -465,12 +465,12 @@ def evaluate_teacher(
     )
     sample_s = time.time() - t0
     clips = [to_uint8(v) for v in videos]
-    model = shape_model()
+    truth = shape_truth()
     results = []
     for i, (p, clip) in enumerate(zip(prompts, clips, strict=True)):
         m = measure_clip(clip, p["color"])
         m["motion_ok"] = bool(m["color_ok"] and motion_ok(p["motion"], m["motion"]))
-        m["shape_drawn"] = clip_shape(clip, p["color"]) if m["color_ok"] and model else None
+        m["shape_drawn"] = clip_shape(clip, p["color"]) if m["color_ok"] and truth else None
         m["shape_ok"] = m["shape_drawn"] == p["shape"]
         slug = p["prompt"].replace(" ", "_")[:48]
         write_mp4(clip, out / "mp4" / f"{i:02d}_{slug}.mp4", cfg.geometry.fps, upscale=4)
@@ -497,9 +497,9 @@ def evaluate_teacher(
         "seconds_per_clip": sample_s / max(1, len(prompts)),
         "color_accuracy": {k: rate("color_ok", k) for k in kinds} | {"all": rate("color_ok")},
         "motion_accuracy": {k: rate("motion_ok", k) for k in kinds} | {"all": rate("motion_ok")},
-        "shape_accuracy": {k: rate("shape_ok", k) for k in kinds} | {"all": rate("shape_ok")} if model else None,
-        "checks_on_ground_truth": calibrate(cfg) | ({"shape_accuracy": model["ground_truth_accuracy"]} if model else {}),
-        "shape_model": {k: model[k] for k in ("centres", "spread")} if model else None,
+        "shape_accuracy": {k: rate("shape_ok", k) for k in kinds} | {"all": rate("shape_ok")} if truth else None,
+        "checks_on_ground_truth": calibrate(cfg) | ({"shape_accuracy": truth["ground_truth_accuracy"]} if truth else {}),
+        "shape_check_method": "best IoU with the renderer's outlines (eval/shape_check.py)" if truth else None,
         "caption_probe": probe,
         "training_clip_probe": memorised,
         "layout_leak": leak,
@@ -520,7 +520,7 @@ def evaluate_teacher(
     print(
         f"[eval] {len(prompts)} prompts, {steps} DDIM steps, w={guidance}: colour "
         f"{summary['color_accuracy']['all']:.0%}, motion {summary['motion_accuracy']['all']:.0%}, "
-        f"shape {format(rate('shape_ok'), '.0%') if model else 'not checked'} "
+        f"shape {format(rate('shape_ok'), '.0%') if truth else 'not checked'} "
         f"(checks on ground truth: {summary['checks_on_ground_truth']}); grids and MP4s -> {out}",
         flush=True,
     )
