@@ -22,8 +22,9 @@ def test_presets_resolve_and_demo_is_the_default():
     # The demo departs from the defaults only in the teacher's recipe: data, VAE and widths are shared.
     assert demo.unet.prediction == "v" and demo.schedule.terminal_abar == 1e-6 and demo.teacher_top.enabled
     assert demo.data.entry_band == 0.1
-    assert demo.teacher_images.enabled  # the teacher starts on single frames (stop 27)
-    recipe = ("teacher_training", "teacher_images", "teacher_top", "unet", "schedule", "data")
+    assert demo.teacher_images.enabled  # the teacher starts on single frames (stop 27) ...
+    assert demo.teacher_shapes.enabled  # ... of still shapes first (stop 34)
+    recipe = ("teacher_training", "teacher_shapes", "teacher_images", "teacher_top", "unet", "schedule", "data")
     assert dataclasses.replace(demo, **{k: getattr(Config(), k) for k in recipe}) == Config().validate()
     assert dataclasses.replace(demo.unet, prediction="epsilon", temporal_frame_position=False,
                                temporal_frame_position_init=Config().unet.temporal_frame_position_init,
@@ -40,6 +41,21 @@ def test_presets_resolve_and_demo_is_the_default():
     vc2 = resolve_config("vc2")
     assert vc2.latent_shape == (4, 16, 40, 64)  # VideoCrafter2's 4 x 16 x 40 x 64 latent
     assert vc2.unet.model_channels == 320 and vc2.unet.context_dim == 1024
+
+
+def test_the_still_shapes_stage_changes_only_its_data_and_batches():
+    """teacher_shapes.apply: still-shape scenes, centred, frames only; every other key as the recipe's, and the
+    recipe's own data key (the latent cache's) is what it was before these keys existed."""
+    demo = resolve_config("demo")
+    stage = demo.teacher_shapes.apply(demo)
+    assert stage.data == dataclasses.replace(demo.data, scenes="still_shapes", placement_spread=0.15)
+    assert stage.teacher_training == dataclasses.replace(demo.teacher_training, steps=1500, batch_size=0,
+                                                         image_batch_size=64)
+    assert dataclasses.replace(stage, data=demo.data, teacher_training=demo.teacher_training) == demo
+    assert {"scenes", "still_colors", "still_backgrounds"}.isdisjoint(demo.data_key())
+    assert stage.data_key()["scenes"] == "still_shapes" and "still_colors" not in stage.data_key()
+    recoloured = resolve_config("demo", overrides=['data.still_colors=["red","white"]'])
+    assert recoloured.teacher_shapes.apply(recoloured).data_key()["still_colors"] == ["red", "white"]
 
 
 def test_overrides_are_typed_json():
@@ -80,6 +96,12 @@ def test_overrides_are_typed_json():
         ("teacher_training.steps=0", "teacher_training.steps must be positive"),
         ("teacher_images.image_batch_size=0", "teacher_images.image_batch_size must be positive when"),
         ("teacher_images.steps=0", "teacher_images.steps must be positive"),
+        ("teacher_shapes.image_batch_size=0", "teacher_shapes.image_batch_size must be positive when"),
+        ("teacher_shapes.placement_spread=1.5", "teacher_shapes.placement_spread must lie in [0, 1]"),
+        ("data.scenes=stills", "data.scenes must be one of ['promo', 'still_shapes']"),
+        ('data.still_colors=["gold"]', "data.still_colors must be a non-empty list of colours from ['red'"),
+        ("data.still_backgrounds=[]", "data.still_backgrounds must be a non-empty list of colours"),
+        ('data.still_colors=["yellow","purple"]', "data.still_colors ['purple'] are too close to the background 'blue'"),
         ("teacher_training.keep_every=-250", "teacher_training.keep_every must be 0 (rotate everything)"),
         ("unet", "must look like section.key=value"),
     ],

@@ -182,6 +182,37 @@ def test_bad_arguments():
         PromoClips(placement_spread=1.2)
 
 
+def test_still_shape_scenes_hold_one_still_shape_of_the_given_colours_and_captions_say_so():
+    """StillShapes: one still shape a clip, of the given colours on the given solid backgrounds, every shape
+    drawn, centred by placement_spread; captions name that shape and colour; deterministic like the promo clips."""
+    from t2v_turbo.data.render import render_clip
+    from t2v_turbo.data.sampling import StillShapes
+
+    still = StillShapes(("red", "white"), ("blue", "black"))
+    ds = PromoClips("train", length=1000, seed=0, degrade_prob=0.0, placement_spread=0.15, still_shapes=still)
+    rows = [ds.item_attrs(i) for i in range(200)]
+    drawn = {"shape": set(), "color": set(), "background": set()}
+    for attrs, style, short, dense in rows:
+        (obj,) = attrs["objects"]
+        assert obj["motion"] == "still" and obj["speed"] is None and obj["word"] is None and attrs["pan"] is None
+        assert attrs["background"]["kind"] == "solid" and attrs["background"]["colors"][0] in still.backgrounds
+        assert obj["color"] in still.colors and obj["shape"] in SHAPES
+        assert all(abs(c - 0.5) < 0.06 for c in obj["start"]), obj  # centred: the outline, not the place
+        assert short == f"a {obj['color']} {obj['shape']} staying still"
+        assert any(w in dense.lower() for w in (obj["shape"], *SHAPE_SYNONYMS[obj["shape"]])), dense
+        drawn["shape"].add(obj["shape"]), drawn["color"].add(obj["color"])
+        drawn["background"].add(attrs["background"]["colors"][0])
+    assert drawn == {"shape": set(SHAPES), "color": set(still.colors), "background": set(still.backgrounds)}
+    again = PromoClips("train", length=1000, seed=0, degrade_prob=0.0, placement_spread=0.15, still_shapes=still)
+    assert again.item_attrs(17) == rows[17]
+    frames = render_clip(rows[0][0], ds.geometry)
+    assert np.array_equal(frames[0], frames[-1])  # still
+    with pytest.raises(ValueError, match="colors must be a non-empty list"):
+        StillShapes(("gold",))
+    with pytest.raises(ValueError, match=r"colors \['purple'\] are too close to the background 'blue'"):
+        StillShapes(("yellow", "purple"), ("blue",))
+
+
 def test_object_scale_scales_every_object_and_keeps_it_in_frame():
     """data.object_scale multiplies the drawn sizes; the larger objects still stay inside the frame."""
     from t2v_turbo.data.render import render_clip

@@ -96,7 +96,8 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
 
     out = tmp_path / "demo"
     base = ["make-demo-base", "--preset", "micro", "--out", str(out), "--skip-eval",
-            "--set", "teacher_images.enabled=true", "--set", "teacher_images.steps=3",
+            "--set", "teacher_shapes.enabled=true", "--set", "teacher_shapes.steps=2",
+            "--set", "teacher_shapes.image_batch_size=2", "--set", "teacher_images.enabled=true", "--set", "teacher_images.steps=3",
             "--set", "teacher_images.image_batch_size=2",
             "--set", "teacher_top.enabled=true", "--set", "teacher_top.steps=2",
             "--set", "teacher_top.top_band_motions=[]"]
@@ -108,19 +109,26 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
         return meta(stage)["extras"]["initialised_from_step"]
 
     assert main(base) == 0
-    # images (3 steps, frames only) -> teacher (6 clip steps) -> teacher-top (2), one latent cache
-    assert meta("images")["step"] == 3 and "initialised_from" not in meta("images")["extras"]
+    # shapes (2 steps, frames of still shapes, their own latent cache) -> images (3 steps, frames only)
+    # -> teacher (6 clip steps) -> teacher-top (2), the last three on one latent cache
+    def cache_key(name: str = "cache") -> dict:
+        return json.loads((out / name / "cache.json").read_text())["key"]
+
+    assert meta("shapes")["step"] == 2 and "initialised_from" not in meta("shapes")["extras"]
+    assert json.loads((out / "shapes" / "final" / "config.json").read_text())["data"]["scenes"] == "still_shapes"
+    assert cache_key("cache-shapes")["data"]["scenes"] == "still_shapes" and "scenes" not in cache_key()["data"]
+    assert meta("images")["step"] == 3 and grown_from("images") == 2
     assert json.loads((out / "images" / "final" / "config.json").read_text())["teacher_training"]["batch_size"] == 0
     assert grown_from("teacher") == 3 and grown_from() == 6
-    assert (out / "cache").is_dir() and not (out / "teacher" / "cache").exists()
+    assert not (out / "teacher" / "cache").exists()
     timings = out / "timings.json"
-    assert {"vae_s", "images_s", "teacher_s", "teacher_top_s"} <= json.loads(timings.read_text()).keys()
+    assert {"vae_s", "shapes_s", "images_s", "teacher_s", "teacher_top_s"} <= json.loads(timings.read_text()).keys()
     timings.write_text(json.dumps(json.loads(timings.read_text()) | {"teacher_top_s": 1e6}))
     # A longer first stage (--resume, more steps) makes the old second stage stale: it is set aside, not kept.
     assert main([*base, "--resume", "--set", "teacher_training.steps=8"]) == 0
     assert grown_from() == 8
     assert grown_from("teacher-top.stale-1") == 6
-    assert not (out / "teacher.stale-1").exists() and not (out / "images.stale-1").exists()
+    assert not any((out / f"{stage}.stale-1").exists() for stage in ("shapes", "images", "teacher"))
     assert json.loads(timings.read_text())["teacher_top_s"] < 1e6  # the stage set aside no longer counts
     # Resuming a finished run again changes nothing.
     before = (out / "teacher-top" / "final" / "model.safetensors").stat().st_mtime_ns
@@ -129,15 +137,17 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
     assert not (out / "teacher-top.stale-2").exists()
     # A longer image stage makes both later stages stale; they grow again, each from the new stage before it.
     assert main([*base, "--resume", "--set", "teacher_training.steps=8", "--set", "teacher_images.steps=4"]) == 0
-    assert meta("images")["step"] == 4 and grown_from("teacher") == 4 and grown_from() == 8
+    assert meta("images")["step"] == 4 and grown_from("images") == 2 and grown_from("teacher") == 4 and grown_from() == 8
+    assert not (out / "shapes.stale-1").exists()
     assert grown_from("teacher.stale-1") == 3 and grown_from("teacher-top.stale-2") == 8
-    # A longer VAE re-encodes the cache: every teacher stage learnt the old latents and starts again,
-    # the image stage from nothing.
+    # A longer VAE re-encodes both caches: every teacher stage learnt the old latents and starts again,
+    # the shapes stage from nothing.
     vae_steps = json.loads((out / "vae" / "final" / "meta.json").read_text())["step"]
-    cache_key = json.loads((out / "cache" / "cache.json").read_text())["key"]
+    keys = cache_key(), cache_key("cache-shapes")
     assert main([*base, "--resume", "--set", "teacher_training.steps=8", "--set", "teacher_images.steps=4",
                  "--set", f"vae_training.steps={vae_steps + 2}"]) == 0
     assert meta("vae")["step"] == vae_steps + 2
-    assert json.loads((out / "cache" / "cache.json").read_text())["key"] != cache_key
-    assert "initialised_from" not in meta("images")["extras"] and meta("images.stale-1")["step"] == 4
+    assert cache_key() != keys[0] and cache_key("cache-shapes") != keys[1]
+    assert "initialised_from" not in meta("shapes")["extras"] and meta("shapes.stale-1")["step"] == 2
+    assert grown_from("images") == 2 and meta("images.stale-1")["step"] == 4
     assert grown_from("teacher") == 4 and grown_from("teacher.stale-2") == 4 and grown_from("teacher-top.stale-3") == 8

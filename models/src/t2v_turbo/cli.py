@@ -270,9 +270,11 @@ def _make_demo_base(args) -> int:
         vae_final = train_vae(cfg, root / "vae", resume)
         add_time("vae_s", t0)
 
-    # The teacher's stages, each grown from the one before: single frames (optional), the first
-    # stage on clips, the second on the top of the schedule (optional). All share one latent cache.
-    stages = ([("images", cfg.teacher_images.apply(cfg))] if cfg.teacher_images.enabled else []) + [("teacher", cfg)] \
+    # The teacher's stages, each grown from the one before: single frames of still shapes (optional, with
+    # its own latent cache), single frames of the clips (optional), the first stage on clips, the second
+    # on the top of the schedule (optional). The last three share one latent cache.
+    stages = ([("shapes", cfg.teacher_shapes.apply(cfg))] if cfg.teacher_shapes.enabled else []) \
+        + ([("images", cfg.teacher_images.apply(cfg))] if cfg.teacher_images.enabled else []) + [("teacher", cfg)] \
         + ([("teacher-top", cfg.teacher_top.apply(cfg))] if cfg.teacher_top.enabled else [])
     cache_dir = root / "cache"
     if (root / "teacher" / "cache").is_dir() and not cache_dir.exists():  # where runs before stop 28 kept it
@@ -293,7 +295,8 @@ def _make_demo_base(args) -> int:
         if not trained_now:
             print(f"[{name}] already trained: {final}")
         else:
-            final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final, cache_dir=cache_dir)
+            final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final,
+                                  cache_dir=root / "cache-shapes" if name == "shapes" else cache_dir)
             add_time(key, t0)
         teacher_final = final
 

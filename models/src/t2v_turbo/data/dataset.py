@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from t2v_turbo.data.captions import dense_caption, short_caption
 from t2v_turbo.data.render import render_clip
-from t2v_turbo.data.sampling import MAX_OBJECT_SCALE, SPLITS, sample_scene
+from t2v_turbo.data.sampling import MAX_OBJECT_SCALE, SPLITS, StillShapes, sample_scene
 from t2v_turbo.data.scene import ClipGeometry
 
 STYLES = ("short", "dense")
@@ -34,6 +34,7 @@ class PromoClips(Dataset):
         entry_band: float = 0.0,
         object_scale: float = 1.0,
         placement_spread: float = 1.0,
+        still_shapes: StillShapes | None = None,
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -59,6 +60,7 @@ class PromoClips(Dataset):
         self.geometry, self.degrade_prob, self.caption_mix = geometry, degrade_prob, mix
         self.entry_band, self.object_scale = entry_band, object_scale  # see sample_scene
         self.placement_spread = placement_spread
+        self.still_shapes = still_shapes  # None: promo clips; else one still shape a clip (a curriculum's start)
 
     def __len__(self) -> int:
         return self.length
@@ -72,7 +74,7 @@ class PromoClips(Dataset):
             raise IndexError(f"index {index} out of range for a PromoClips of length {self.length}")
         rng = self.rng(index)
         scene = sample_scene(rng, self.split, self.geometry, self.degrade_prob, self.entry_band, self.object_scale,
-                             self.placement_spread)
+                             self.placement_spread, self.still_shapes)
         style = "short" if rng.random() < self.short_share else "dense"
         return scene.to_dict(), style, short_caption(scene), dense_caption(scene, rng)
 

@@ -9,6 +9,7 @@ sampler redraws until it lands in the requested one. Train and val also exclude 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -37,9 +38,33 @@ ZOOM_OUT_SIZE = 1.35  # ... zooming-out ones larger
 MAX_TRIES = 200
 
 
+@dataclass(frozen=True)
+class StillShapes:
+    """A curriculum's first data: each clip one still shape (circle, square, triangle or star) of one of
+    `colors` on a solid one of `backgrounds`, and nothing else. Its captions differ only in the shape
+    word (and the colour words, when there are several), so that word is all a caption adds to what the
+    frames show; on the full clips it competes with colour, background, motion and a second object, and
+    is learnt last (docs/COMPANION.md, stop 33)."""
+
+    colors: tuple[str, ...] = ("yellow",)
+    backgrounds: tuple[str, ...] = ("blue",)
+
+    def __post_init__(self):
+        for kind, names in (("colors", self.colors), ("backgrounds", self.backgrounds)):
+            unknown = [n for n in names if n not in COLORS]
+            if not names or unknown:
+                raise ValueError(f"{kind} must be a non-empty list of colours from {list(COLORS)}, got {list(names)}")
+        for bg in self.backgrounds:
+            near = [c for c in self.colors if c not in _object_colors((bg,))]
+            if near:
+                raise ValueError(f"colors {near} are too close to the background {bg!r} to be seen (RGB distance "
+                                 f"< {MIN_COLOR_DISTANCE:.0f}); on {bg} these show: {_object_colors((bg,))}")
+
+
 def sample_scene(
     rng: np.random.Generator, split: str, geometry: ClipGeometry, degrade_prob: float = 0.0,
     entry_band: float = 0.0, object_scale: float = 1.0, placement_spread: float = 1.0,
+    still_shapes: StillShapes | None = None,
 ) -> Scene:
     """A random scene of `split` (content disjoint from the other splits).
 
@@ -50,6 +75,7 @@ def sample_scene(
     placement_spread: 1 draws a start anywhere in frame; below 1, the first object's start comes from
     that central fraction of the feasible range on every axis the entry band does not fix, as promo
     clips centre their subject (a second object goes wherever it fits beside it).
+    still_shapes: None draws promo clips; else scenes of one still shape (StillShapes).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -60,7 +86,8 @@ def sample_scene(
     if not 0.0 <= placement_spread <= 1.0:
         raise ValueError(f"placement_spread must lie in [0, 1], got {placement_spread}")
     for _ in range(MAX_TRIES):
-        scene = _draw_content(rng, geometry, entry_band, object_scale, placement_spread)
+        scene = (_draw_content(rng, geometry, entry_band, object_scale, placement_spread) if still_shapes is None
+                 else _draw_still_shape(rng, geometry, still_shapes, object_scale, placement_spread))
         if scene is None:
             continue
         if split != "test" and any(is_heldout(o.color, o.shape, o.motion) for o in scene.objects):
@@ -91,6 +118,19 @@ def _draw_content(rng: np.random.Generator, geometry: ClipGeometry, entry_band: 
             return None
         objects.append(obj)
     return Scene(background, objects, pan)
+
+
+def _draw_still_shape(rng: np.random.Generator, geometry: ClipGeometry, still: StillShapes, object_scale: float,
+                      placement_spread: float) -> Scene | None:
+    background = Background("solid", [str(rng.choice(still.backgrounds))])
+    lo, hi = SIZES["shape"]
+    obj = SceneObject(str(rng.choice(SHAPES)), str(rng.choice(still.colors)), "still", None, (0.5, 0.5),
+                      float(rng.uniform(lo, hi) * object_scale))
+    start = _draw_start(rng, obj, geometry, None, 0.0, placement_spread)
+    if start is None:
+        return None
+    obj.start = start
+    return Scene(background, [obj])
 
 
 def _draw_background(rng: np.random.Generator) -> Background:

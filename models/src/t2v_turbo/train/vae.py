@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..config import Config
 from ..data import ClipGeometry, PromoClips
+from ..data.sampling import StillShapes
 from ..nets.vae import AutoencoderKL
 from . import checkpoint as ckpt
 from .loop import Stage, batch_rng, process_state, train_stage
@@ -53,6 +54,7 @@ def dataset(
         entry_band=d.entry_band,
         object_scale=d.object_scale,
         placement_spread=d.placement_spread,
+        still_shapes=StillShapes(tuple(d.still_colors), tuple(d.still_backgrounds)) if d.scenes == "still_shapes" else None,
     )
 
 
