@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,7 @@ function must(cmd, args, options) {
     console.error(`\n✗ ${cmd} ${args.join(' ')} failed (exit ${status}).`);
     process.exit(status);
   }
+  return status;
 }
 
 /** `npm ci` when node_modules is missing or package-lock.json changed since the last install. */
@@ -49,13 +50,26 @@ export function ensurePythonEnv() {
   const want = hashFiles([lock, join(ROOT, 'models', 'pyproject.toml')]);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   const python = process.env.PYTHON ?? 'python3';
-  if (!existsSync(PYTHON)) {
+  const create = () => {
     console.log(`› Creating the companion's virtual environment (${python} -m venv models/.venv)…`);
     must(python, ['-m', 'venv', VENV]);
-  }
+  };
+  const install = (fail) =>
+    [
+      ['-r', lock],
+      ['--no-deps', '-e', join(ROOT, 'models')],
+    ].every((args) => fail(PYTHON, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', ...args]) === 0);
+  const existed = existsSync(PYTHON);
+  if (!existed) create();
   console.log('› Installing the companion package and its pinned requirements…');
-  must(PYTHON, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-r', lock]);
-  must(PYTHON, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--no-deps', '-e', join(ROOT, 'models')]);
+  // An install interrupted earlier (Ctrl-C during a first `npm test`) can leave a package without
+  // metadata, on which pip then fails every time: start once more from an empty environment.
+  if (!install(existed ? run : must)) {
+    console.log('› The existing models/.venv could not be updated; creating it again from nothing…');
+    rmSync(VENV, { recursive: true, force: true });
+    create();
+    install(must);
+  }
   mkdirSync(VENV, { recursive: true });
   writeFileSync(stamp, want);
 }
