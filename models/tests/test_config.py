@@ -23,8 +23,8 @@ def test_presets_resolve_and_demo_is_the_default():
     assert demo.unet.prediction == "v" and demo.schedule.terminal_abar == 1e-6 and demo.teacher_top.enabled
     assert demo.data.entry_band == 0.1
     assert demo.teacher_images.enabled  # the teacher starts on single frames (stop 27) ...
-    assert demo.teacher_shapes.enabled  # ... of still shapes first (stop 34)
-    recipe = ("teacher_training", "teacher_shapes", "teacher_images", "teacher_top", "unet", "schedule", "data")
+    assert not demo.teacher_shapes.enabled  # still shapes first were forgotten on the promo clips (stop 34)
+    recipe = ("teacher_training", "teacher_images", "teacher_top", "unet", "schedule", "data")
     assert dataclasses.replace(demo, **{k: getattr(Config(), k) for k in recipe}) == Config().validate()
     assert dataclasses.replace(demo.unet, prediction="epsilon", temporal_frame_position=False,
                                temporal_frame_position_init=Config().unet.temporal_frame_position_init,
@@ -96,7 +96,7 @@ def test_overrides_are_typed_json():
         ("teacher_training.steps=0", "teacher_training.steps must be positive"),
         ("teacher_images.image_batch_size=0", "teacher_images.image_batch_size must be positive when"),
         ("teacher_images.steps=0", "teacher_images.steps must be positive"),
-        ("teacher_shapes.image_batch_size=0", "teacher_shapes.image_batch_size must be positive when"),
+        ("teacher_shapes.image_batch_size=0", "teacher_shapes.image_batch_size must be positive, got 0"),
         ("teacher_shapes.placement_spread=1.5", "teacher_shapes.placement_spread must lie in [0, 1]"),
         ("data.scenes=stills", "data.scenes must be one of ['promo', 'still_shapes']"),
         ('data.still_colors=["gold"]', "data.still_colors must be a non-empty list of colours from ['red'"),

@@ -250,6 +250,39 @@ def test_teacher_top_stage_overrides_only_its_keys():
     assert cfg.teacher_training.top_band_motions == []  # the first stage sees every clip at the top
 
 
+def test_still_shapes_share_draws_that_share_of_the_frames_from_the_still_shape_clips():
+    """Rehearsal: round(share x image_batch_size) frames come from the still-shape cache, each with its own
+    clip's caption there (or the empty one); the rest from the main cache; the clips are untouched."""
+    cfg = resolve_config("micro", overrides=["teacher_training.batch_size=2", "teacher_training.image_batch_size=16",
+                                             "teacher_training.still_shapes_share=0.25"])
+
+    def toy_cache(n: int, offset: float) -> TeacherCache:
+        latents = (offset + 100 * torch.arange(n).view(n, 1, 1, 1, 1)).float().expand(n, 4, 4, 2, 2).contiguous()
+        return TeacherCache(latents=latents, contexts=torch.randn(1 + 2 * n, 3, 8),
+                            caption_rows=torch.arange(1, 1 + 2 * n).view(n, 2), captions=[""] * (1 + 2 * n))
+
+    main, still = toy_cache(12, 0.0), toy_cache(6, 0.5)  # still-shape latents end in .5
+    plain = resolve_config("micro", overrides=["teacher_training.batch_size=2", "teacher_training.image_batch_size=16"])
+    for step in range(5):
+        batch = teacher_batch(main, cfg, step, 0, 1, still_cache=still)
+        assert torch.equal(batch["latents"], teacher_batch(main, plain, step, 0, 1)["latents"])
+        values = batch["image_latents"][:, 0, 0, 0, 0]
+        from_still = values.frac() == 0.5
+        assert batch["image_latents"].shape[0] == 16 and from_still.sum() == 4 and from_still[-4:].all()
+        for value, ctx in zip(values[from_still].tolist(), batch["image_context"][from_still]):
+            rows = [0, *still.caption_rows[int(value) // 100].tolist()]
+            assert any(torch.equal(ctx, still.contexts[r]) for r in rows)
+    with pytest.raises(ValueError, match="needs the still-shape clips' cache"):
+        teacher_batch(main, cfg, 0, 0, 1)
+    with pytest.raises(ConfigError, match="still_shapes_share needs teacher_training.image_batch_size > 0"):
+        resolve_config("micro", overrides=["teacher_training.still_shapes_share=0.25"])
+    with pytest.raises(ConfigError, match=r"teacher_images.still_shapes_share must lie in \[0, 1\]"):
+        resolve_config("demo", overrides=["teacher_images.still_shapes_share=1.5"])
+    demo = resolve_config("demo", overrides=["teacher_images.still_shapes_share=0.25"])
+    assert demo.teacher_images.apply(demo).teacher_training.still_shapes_share == 0.25
+    assert demo.teacher_training.still_shapes_share == 0  # the clip stages rehearse nothing
+
+
 def test_image_stage_trains_frames_alone_with_the_first_stages_objective():
     cfg = resolve_config("demo")
     images = cfg.teacher_images.apply(cfg).teacher_training

@@ -98,6 +98,7 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
     base = ["make-demo-base", "--preset", "micro", "--out", str(out), "--skip-eval",
             "--set", "teacher_shapes.enabled=true", "--set", "teacher_shapes.steps=2",
             "--set", "teacher_shapes.image_batch_size=2", "--set", "teacher_images.enabled=true", "--set", "teacher_images.steps=3",
+            "--set", "teacher_images.still_shapes_share=0.5",
             "--set", "teacher_images.image_batch_size=2",
             "--set", "teacher_top.enabled=true", "--set", "teacher_top.steps=2",
             "--set", "teacher_top.top_band_motions=[]"]
@@ -118,7 +119,8 @@ def test_make_demo_base_regrows_the_stages_after_one_that_grows(tmp_path: Path):
     assert json.loads((out / "shapes" / "final" / "config.json").read_text())["data"]["scenes"] == "still_shapes"
     assert cache_key("cache-shapes")["data"]["scenes"] == "still_shapes" and "scenes" not in cache_key()["data"]
     assert meta("images")["step"] == 3 and grown_from("images") == 2
-    assert json.loads((out / "images" / "final" / "config.json").read_text())["teacher_training"]["batch_size"] == 0
+    images = json.loads((out / "images" / "final" / "config.json").read_text())["teacher_training"]
+    assert images["batch_size"] == 0 and images["still_shapes_share"] == 0.5  # rehearses the cache-shapes clips
     assert grown_from("teacher") == 3 and grown_from() == 6
     assert not (out / "teacher" / "cache").exists()
     timings = out / "timings.json"

@@ -296,7 +296,8 @@ def _make_demo_base(args) -> int:
             print(f"[{name}] already trained: {final}")
         else:
             final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final,
-                                  cache_dir=root / "cache-shapes" if name == "shapes" else cache_dir)
+                                  cache_dir=root / "cache-shapes" if name == "shapes" else cache_dir,
+                                  still_cache_dir=root / "cache-shapes")
             add_time(key, t0)
         teacher_final = final
 

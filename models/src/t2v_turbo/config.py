@@ -225,6 +225,10 @@ class TeacherTrainingConfig(TrainingConfig):
     # and taught colour and the per-frame direction word far faster, not shape (docs/COMPANION.md,
     # stop 27). Their loss is added to the clips'. batch_size may then be 0 (images only).
     image_batch_size: int = 0
+    # Share of those frames drawn instead from the still-shape clips (data.still_colors on
+    # data.still_backgrounds, data.scenes = "still_shapes", cached apart): rehearsal of what the
+    # teacher_shapes stage taught, which 3,000 image steps on the promo clips alone erased (stop 34)
+    still_shapes_share: float = 0.0
 
 
 @dataclass
@@ -234,7 +238,9 @@ class TeacherShapesConfig:
     (data.scenes = "still_shapes"; one of each by default, so the captions differ in the shape word alone);
     the image stage then starts from its weights. On the full clips this UNet learnt colour and direction and drew every shape as a blob;
     1,500 such steps drew the asked shape in 32 of 32 samples, and grown on clips with 4 colours and 10
-    backgrounds they kept more of it than 4,500 steps on those clips alone (docs/COMPANION.md, stop 33)."""
+    backgrounds they kept more of it than 4,500 steps on those clips alone (docs/COMPANION.md, stop 33).
+    Off in `demo`: 3,000 image steps on the promo clips after it forget the shapes, and rehearsing them
+    (teacher_images.still_shapes_share) keeps them only for the rehearsed colour and background (stop 34)."""
 
     enabled: bool = False
     steps: int = 1500
@@ -261,11 +267,12 @@ class TeacherImagesConfig:
     enabled: bool = False
     steps: int = 3000
     image_batch_size: int = 64
+    still_shapes_share: float = 0.0  # of those frames, from the teacher_shapes stage's clips (rehearsal)
 
     def apply(self, cfg: Config) -> Config:
         """The image stage's config: `cfg` with an image-only teacher_training."""
         tt = dataclasses.replace(cfg.teacher_training, steps=self.steps, batch_size=0,
-                                 image_batch_size=self.image_batch_size)
+                                 image_batch_size=self.image_batch_size, still_shapes_share=self.still_shapes_share)
         return dataclasses.replace(cfg, teacher_training=tt).validate()
 
 
@@ -429,13 +436,14 @@ class Config:
             StillShapes(tuple(self.data.still_colors), tuple(self.data.still_backgrounds))
         except ValueError as err:
             raise ConfigError(f"data.still_{err}") from None
-        if self.teacher_shapes.enabled:
-            if self.teacher_shapes.image_batch_size <= 0:
-                raise ConfigError("teacher_shapes.image_batch_size must be positive when teacher_shapes.enabled, "
-                                  f"got {self.teacher_shapes.image_batch_size}")
-            if not 0.0 <= self.teacher_shapes.placement_spread <= 1.0:
-                raise ConfigError(f"teacher_shapes.placement_spread must lie in [0, 1], got "
-                                  f"{self.teacher_shapes.placement_spread}")
+        if self.teacher_shapes.image_batch_size <= 0:  # also read by rehearsal (teacher_images.still_shapes_share)
+            raise ConfigError(f"teacher_shapes.image_batch_size must be positive, got {self.teacher_shapes.image_batch_size}")
+        if not 0.0 <= self.teacher_shapes.placement_spread <= 1.0:
+            raise ConfigError(f"teacher_shapes.placement_spread must lie in [0, 1], got "
+                              f"{self.teacher_shapes.placement_spread}")
+        if not 0.0 <= self.teacher_images.still_shapes_share <= 1.0:
+            raise ConfigError(f"teacher_images.still_shapes_share must lie in [0, 1], got "
+                              f"{self.teacher_images.still_shapes_share}")
         if self.teacher_images.enabled and self.teacher_images.image_batch_size <= 0:
             raise ConfigError("teacher_images.image_batch_size must be positive when teacher_images.enabled, "
                               f"got {self.teacher_images.image_batch_size}")
@@ -456,6 +464,11 @@ class Config:
             raise ConfigError(f"{name}.motion_loss_weight must be positive, got {tt.motion_loss_weight}")
         if tt.image_batch_size < 0:
             raise ConfigError(f"{name}.image_batch_size must be 0 (off) or positive, got {tt.image_batch_size}")
+        if not 0.0 <= tt.still_shapes_share <= 1.0:
+            raise ConfigError(f"{name}.still_shapes_share must lie in [0, 1], got {tt.still_shapes_share}")
+        if tt.still_shapes_share and not tt.image_batch_size:
+            raise ConfigError(f"{name}.still_shapes_share needs {name}.image_batch_size > 0: it is a share of the "
+                              "image batch")
         from .data.vocabulary import MOTIONS
 
         unknown = [m for m in tt.top_band_motions if m not in MOTIONS]
@@ -495,7 +508,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         # alone, and 8,000 + 2,000 at share 0.5, did not (5 of 11, 6 of 16).
         "teacher_training": {"multiscale_noise": 0.8, "high_noise_share": 0.2, "snr_weight_floor": 1.0,
                              "steps": 2000},
-        "teacher_shapes": {"enabled": True},
         "teacher_images": {"enabled": True, "steps": 3000, "image_batch_size": 64},
         "teacher_top": {"enabled": True, "steps": 2000},
     },

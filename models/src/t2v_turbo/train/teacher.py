@@ -147,13 +147,15 @@ def motion_pool(cache: TeacherCache, motions: list[str]) -> np.ndarray:
 
 
 def teacher_batch(
-    cache: TeacherCache, cfg: Config, step: int, rank: int, world: int, top_pool: np.ndarray | None = None
+    cache: TeacherCache, cfg: Config, step: int, rank: int, world: int, top_pool: np.ndarray | None = None,
+    still_cache: TeacherCache | None = None,
 ) -> dict[str, torch.Tensor]:
     """This rank's latents (b, C, T, h, w) and contexts (b, L, D) for `step`, captions drawn per item.
 
     top_pool (motion_pool of teacher_training.top_band_motions): a high_noise_share of the items is
     marked `top` (its t is then drawn from the top band) and, unless its caption is dropped, draws its
     clip from this pool. Empty-caption items keep the whole data, so the unconditional model does too.
+    still_cache: the still-shape clips; teacher_training.still_shapes_share of the image frames come from it.
     """
     t = cfg.teacher_training
     rng = batch_rng(t.seed, step)
@@ -171,7 +173,14 @@ def teacher_batch(
     batch |= {"latents": cache.latents[torch.from_numpy(idx)], "context": _contexts(cache, idx, use_dense, dropped),
               "index": idx}
     if t.image_batch_size:  # drawn after the clips', so the clips are those a run without images draws
-        batch |= image_batch(cache, t.image_batch_size, short_share, t.text_dropout, rng, rank, world)
+        still = round(t.image_batch_size * t.still_shapes_share)
+        images = image_batch(cache, t.image_batch_size - still, short_share, t.text_dropout, rng, rank, world)
+        if still:
+            if still_cache is None:
+                raise ValueError("teacher_training.still_shapes_share > 0 needs the still-shape clips' cache")
+            rehearsed = image_batch(still_cache, still, short_share, t.text_dropout, rng, rank, world)
+            images = {k: torch.cat([images[k], rehearsed[k]]) for k in images}
+        batch |= images
     return batch
 
 
@@ -307,8 +316,10 @@ def teacher_stage(
     encoder=None,
     init: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    still_cache_dir: str | Path | None = None,
 ) -> Stage:
-    """The teacher's Stage: cache (built once, by rank 0 first), fresh UNet (seeded), batches, loss."""
+    """The teacher's Stage: cache (built once, by rank 0 first), fresh UNet (seeded), batches, loss.
+    With teacher_training.still_shapes_share, also the still-shape clips' cache (default <run_dir>/cache-shapes)."""
     run_dir = Path(run_dir)
     cache_dir = run_dir / "cache" if cache_dir is None else Path(cache_dir)
     _, scale, vae_cfg = load_vae(vae_path)
@@ -317,6 +328,10 @@ def teacher_stage(
             raise ValueError(f"the VAE at {vae_path} was trained with a different '{section}' config")
     with process_state().main_process_first():  # rank 0 encodes; the others then read its cache
         cache = build_cache(cfg, vae_path, encoder, cache_dir)
+        still_cache = None
+        if cfg.teacher_training.still_shapes_share:
+            still_dir = run_dir / "cache-shapes" if still_cache_dir is None else Path(still_cache_dir)
+            still_cache = build_cache(cfg.teacher_shapes.apply(cfg), vae_path, encoder, still_dir)
     abar = noise_schedule(cfg).alphas_cumprod_torch()
     motions = cfg.teacher_training.top_band_motions
     top_pool = motion_pool(cache, motions) if motions else None
@@ -329,7 +344,7 @@ def teacher_stage(
     return Stage(
         kind="teacher",
         model=model,
-        batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world, top_pool),
+        batch_fn=lambda step, rank, world: teacher_batch(cache, cfg, step, rank, world, top_pool, still_cache),
         loss_fn=lambda m, batch, gen: teacher_losses(m, batch, gen, cfg, abar),
         frozen=STUDENT_ONLY,
         extras={"latent_scale": scale, "vae": str(Path(vae_path).resolve())}
@@ -347,13 +362,15 @@ def train_teacher(
     interrupt_after: int | None = None,
     init: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    still_cache_dir: str | Path | None = None,
 ) -> Path:
     """Cache latents and captions, train the UNet; returns <run_dir>/final (EMA weights).
 
     init: start from another teacher's weights (see initial_weights) instead of a seeded init.
     cache_dir: where the latent cache lives (default <run_dir>/cache): a later stage shares the first's.
+    still_cache_dir: the still-shape clips' cache, used with teacher_training.still_shapes_share.
     """
-    stage = teacher_stage(cfg, run_dir, vae_path, encoder, init, cache_dir)
+    stage = teacher_stage(cfg, run_dir, vae_path, encoder, init, cache_dir, still_cache_dir)
     return train_stage(stage, cfg, cfg.teacher_training, run_dir, resume, interrupt_after=interrupt_after)
 
 
