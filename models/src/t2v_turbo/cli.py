@@ -276,7 +276,7 @@ def _make_demo_base(args) -> int:
     stages = ([("shapes", cfg.teacher_shapes.apply(cfg))] if cfg.teacher_shapes.enabled else []) \
         + ([("images", cfg.teacher_images.apply(cfg))] if cfg.teacher_images.enabled else []) + [("teacher", cfg)] \
         + ([("teacher-top", cfg.teacher_top.apply(cfg))] if cfg.teacher_top.enabled else [])
-    cache_dir = root / "cache"
+    cache_dir, shapes_cache_dir = root / "cache", root / "cache-shapes"
     if (root / "teacher" / "cache").is_dir() and not cache_dir.exists():  # where runs before stop 28 kept it
         (root / "teacher" / "cache").rename(cache_dir)
     teacher_final: Path | None = None
@@ -296,8 +296,8 @@ def _make_demo_base(args) -> int:
             print(f"[{name}] already trained: {final}")
         else:
             final = train_teacher(stage_cfg, stage_dir, vae_final, resume, init=teacher_final,
-                                  cache_dir=root / "cache-shapes" if name == "shapes" else cache_dir,
-                                  still_cache_dir=root / "cache-shapes")
+                                  cache_dir=shapes_cache_dir if name == "shapes" else cache_dir,
+                                  still_cache_dir=shapes_cache_dir)
             add_time(key, t0)
         teacher_final = final
 

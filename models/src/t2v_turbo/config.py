@@ -55,7 +55,7 @@ class DataConfig:
     placement_spread: float = 1.0
     # "promo": the clips above. "still_shapes": each clip one still shape of one of still_colors on a
     # solid one of still_backgrounds, nothing else (data/sampling.py StillShapes): the data of
-    # make-demo-base's first stage (teacher_shapes), which teaches the shape words before the rest
+    # make-demo-base's first stage (teacher_shapes) and of its rehearsal (teacher_images.still_shapes_share)
     scenes: Literal["promo", "still_shapes"] = "promo"
     still_colors: list[str] = field(default_factory=lambda: ["yellow"])
     still_backgrounds: list[str] = field(default_factory=lambda: ["blue"])
@@ -236,9 +236,10 @@ class TeacherShapesConfig:
     """make-demo-base's first teacher stage, before the image stage: single frames (teacher_training with
     batch_size 0 and these values) of one still shape a clip, of data.still_colors on data.still_backgrounds
     (data.scenes = "still_shapes"; one of each by default, so the captions differ in the shape word alone);
-    the image stage then starts from its weights. On the full clips this UNet learnt colour and direction and drew every shape as a blob;
-    1,500 such steps drew the asked shape in 32 of 32 samples, and grown on clips with 4 colours and 10
-    backgrounds they kept more of it than 4,500 steps on those clips alone (docs/COMPANION.md, stop 33).
+    the image stage then starts from its weights. On the full clips this UNet learnt colour and direction
+    and drew every shape as a blob; 1,500 such steps drew the asked shape in 32 of 32 samples, and grown on
+    clips with 4 colours and 10 backgrounds they kept more of it than 4,500 steps on those clips alone
+    (docs/COMPANION.md, stop 33).
     Off in `demo`: 3,000 image steps on the promo clips after it forget the shapes, and rehearsing them
     (teacher_images.still_shapes_share) keeps them only for the rehearsed colour and background (stop 34)."""
 
