@@ -183,12 +183,14 @@ def test_bad_arguments():
 
 
 def test_still_shape_scenes_hold_one_still_shape_of_the_given_colours_and_captions_say_so():
-    """StillShapes: one still shape a clip, of the given colours on the given solid backgrounds, every shape
-    drawn, centred by placement_spread; captions name that shape and colour; deterministic like the promo clips."""
+    """StillShapes: one still shape a clip, of the given colours on the given solid backgrounds, each colour
+    only on the backgrounds it shows on (white not on white), every shape drawn, centred by placement_spread;
+    captions name that shape and colour; deterministic like the promo clips."""
     from t2v_turbo.data.render import render_clip
     from t2v_turbo.data.sampling import StillShapes
 
-    still = StillShapes(("red", "white"), ("blue", "black"))
+    still = StillShapes(("red", "white"), ("blue", "black", "white"))
+    assert still.colors_on("white") == ["red"] and still.colors_on("black") == ["red", "white"]
     ds = PromoClips("train", length=1000, seed=0, degrade_prob=0.0, placement_spread=0.15, still_shapes=still)
     rows = [ds.item_attrs(i) for i in range(200)]
     drawn = {"shape": set(), "color": set(), "background": set()}
@@ -196,7 +198,7 @@ def test_still_shape_scenes_hold_one_still_shape_of_the_given_colours_and_captio
         (obj,) = attrs["objects"]
         assert obj["motion"] == "still" and obj["speed"] is None and obj["word"] is None and attrs["pan"] is None
         assert attrs["background"]["kind"] == "solid" and attrs["background"]["colors"][0] in still.backgrounds
-        assert obj["color"] in still.colors and obj["shape"] in SHAPES
+        assert obj["color"] in still.colors_on(attrs["background"]["colors"][0]) and obj["shape"] in SHAPES
         assert all(abs(c - 0.5) < 0.06 for c in obj["start"]), obj  # centred: the outline, not the place
         assert short == f"a {obj['color']} {obj['shape']} staying still"
         assert any(w in dense.lower() for w in (obj["shape"], *SHAPE_SYNONYMS[obj["shape"]])), dense
@@ -211,6 +213,11 @@ def test_still_shape_scenes_hold_one_still_shape_of_the_given_colours_and_captio
         StillShapes(("gold",))
     with pytest.raises(ValueError, match=r"colors \['purple'\] are too close to the background 'blue'"):
         StillShapes(("yellow", "purple"), ("blue",))
+    too_close = r"colors \['purple'\] are too close to every background of \['blue', 'pink'\]"
+    with pytest.raises(ValueError, match=too_close):
+        StillShapes(("yellow", "purple"), ("blue", "pink"))
+    with pytest.raises(ValueError, match=r"backgrounds \['yellow'\] show none of the colors \['yellow'\]"):
+        StillShapes(("yellow",), ("blue", "yellow"))
 
 
 def test_object_scale_scales_every_object_and_keeps_it_in_frame():

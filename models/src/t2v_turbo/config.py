@@ -53,8 +53,8 @@ class DataConfig:
     # feasible range on every axis the entry band leaves free (promo clips centre their subject), so at
     # high noise, where the caption must say what the clip holds, its shape word fixes pixels too
     placement_spread: float = 1.0
-    # "promo": the clips above. "still_shapes": each clip one still shape of one of still_colors on a
-    # solid one of still_backgrounds, nothing else (data/sampling.py StillShapes): the data of
+    # "promo": the clips above. "still_shapes": each clip one still shape on a solid one of still_backgrounds,
+    # of one of still_colors that shows on it, nothing else (data/sampling.py StillShapes): the data of
     # make-demo-base's first stage (teacher_shapes) and of its rehearsal (teacher_images.still_shapes_share)
     scenes: Literal["promo", "still_shapes"] = "promo"
     still_colors: list[str] = field(default_factory=lambda: ["yellow"])

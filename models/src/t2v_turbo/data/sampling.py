@@ -54,11 +54,24 @@ class StillShapes:
             unknown = [n for n in names if n not in COLORS]
             if not names or unknown:
                 raise ValueError(f"{kind} must be a non-empty list of colours from {list(COLORS)}, got {list(names)}")
-        for bg in self.backgrounds:
-            near = [c for c in self.colors if c not in _object_colors((bg,))]
-            if near:
-                raise ValueError(f"colors {near} are too close to the background {bg!r} to be seen (RGB distance "
-                                 f"< {MIN_COLOR_DISTANCE:.0f}); on {bg} these show: {_object_colors((bg,))}")
+        # Each clip draws its background, then a colour that shows on it: every colour needs a background
+        # and every background a colour (several of each give a shape word seen in many appearances).
+        unseen = [c for c in self.colors if not any(c in _object_colors((bg,)) for bg in self.backgrounds)]
+        if unseen:
+            where = (f"the background {self.backgrounds[0]!r}" if len(self.backgrounds) == 1
+                     else f"every background of {list(self.backgrounds)}")
+            raise ValueError(f"colors {unseen} are too close to {where} to be seen (RGB distance < "
+                             f"{MIN_COLOR_DISTANCE:.0f}); on {self.backgrounds[0]} these show: "
+                             f"{_object_colors((self.backgrounds[0],))}")
+        bare = [bg for bg in self.backgrounds if not self.colors_on(bg)]
+        if bare:
+            raise ValueError(f"backgrounds {bare} show none of the colors {list(self.colors)} (RGB distance "
+                             f"< {MIN_COLOR_DISTANCE:.0f}); on {bare[0]} these show: "
+                             f"{_object_colors((bare[0],))}")
+
+    def colors_on(self, background: str) -> list[str]:
+        """The colours of `colors` far enough from `background` to be seen on it."""
+        return [c for c in self.colors if c in _object_colors((background,))]
 
 
 def sample_scene(
@@ -124,7 +137,8 @@ def _draw_still_shape(rng: np.random.Generator, geometry: ClipGeometry, still: S
                       placement_spread: float) -> Scene | None:
     background = Background("solid", [str(rng.choice(still.backgrounds))])
     lo, hi = SIZES["shape"]
-    obj = SceneObject(str(rng.choice(SHAPES)), str(rng.choice(still.colors)), "still", None, (0.5, 0.5),
+    color = str(rng.choice(still.colors_on(background.colors[0])))
+    obj = SceneObject(str(rng.choice(SHAPES)), color, "still", None, (0.5, 0.5),
                       float(rng.uniform(lo, hi) * object_scale))
     start = _draw_start(rng, obj, geometry, None, 0.0, placement_spread)
     if start is None:
