@@ -56,6 +56,7 @@ def test_the_still_shapes_stage_changes_only_its_data_and_batches():
     assert stage.data_key()["scenes"] == "still_shapes" and "still_colors" not in stage.data_key()
     recoloured = resolve_config("demo", overrides=['data.still_colors=["red","white"]'])
     assert recoloured.teacher_shapes.apply(recoloured).data_key()["still_colors"] == ["red", "white"]
+    assert recoloured.data_key() == demo.data_key()  # the promo clips do not depend on the still-shape keys
 
 
 def test_overrides_are_typed_json():

@@ -314,6 +314,7 @@ class SamplingConfig:
 # Data keys added after caches were first written, with their defaults (Config.data_key).
 _LATER_DATA_KEYS = {"object_scale": 1.0, "placement_spread": 1.0, "scenes": "promo", "still_colors": ["yellow"],
                     "still_backgrounds": ["blue"]}
+_STILL_SHAPE_KEYS = ("still_colors", "still_backgrounds")  # read only where data.scenes = "still_shapes"
 
 
 @dataclass
@@ -340,8 +341,11 @@ class Config:
 
     def data_key(self) -> dict[str, Any]:
         """The data section as a cache key: keys added since caches were first written are left out
-        at their defaults, so that those caches stay valid."""
+        at their defaults, so that those caches stay valid, and the still-shape keys are left out of
+        the promo clips' key, which they do not change (a run that rehearses other colours reuses it)."""
         data = self.to_dict()["data"]
+        if data["scenes"] == "promo":
+            data = {k: v for k, v in data.items() if k not in _STILL_SHAPE_KEYS}
         return {k: v for k, v in data.items() if not (k in _LATER_DATA_KEYS and v == _LATER_DATA_KEYS[k])}
 
     @property
